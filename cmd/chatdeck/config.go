@@ -1,0 +1,188 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/knadh/koanf/parsers/toml/v2"
+	"github.com/knadh/koanf/providers/confmap"
+	"github.com/knadh/koanf/providers/env/v2"
+	"github.com/knadh/koanf/providers/file"
+	"github.com/knadh/koanf/providers/posflag"
+	"github.com/knadh/koanf/v2"
+	"github.com/spf13/pflag"
+)
+
+// Config is chatdeck's configuration: flags, then environment, then the
+// config file (TOML, in the XDG config directory), then defaults.
+type Config struct {
+	Listen         string        `koanf:"listen"`
+	Token          string        `koanf:"token"`
+	DB             string        `koanf:"db"`
+	MaxBody        int64         `koanf:"max_body"`
+	RetentionAge   time.Duration `koanf:"retention_age"`
+	RetentionBytes int64         `koanf:"retention_bytes"`
+	SLTarget       time.Duration `koanf:"sl_target"`
+	Window         time.Duration `koanf:"window"`
+	ShortAbandon   time.Duration `koanf:"short_abandon"`
+	Capacity       int           `koanf:"capacity"`
+	Timezone       string        `koanf:"timezone"`
+	LogLevel       string        `koanf:"log_level"`
+	LogFile        string        `koanf:"log_file"`
+	Comm100        Comm100Config `koanf:"comm100"`
+}
+
+// Comm100Config holds the Comm100 API settings.
+type Comm100Config struct {
+	API         string `koanf:"api"`
+	AccessToken string `koanf:"access_token"`
+	Email       string `koanf:"email"`
+	APIKey      string `koanf:"api_key"`
+	SiteID      string `koanf:"site_id"`
+}
+
+// setting is one configuration key with its flag, environment variable and
+// default. Secrets have no flag: they never need the command line.
+type setting struct {
+	key, flag, env, def, usage string
+}
+
+var settings = []setting{
+	{"listen", "listen", "CHATDECK_LISTEN", "127.0.0.1:8765", "address to listen on for webhooks and the API"},
+	{"token", "token", "CHATDECK_TOKEN", "", "token guarding webhooks and the API (default: generated once, kept in the state directory)"},
+	{"db", "db", "CHATDECK_DB", "", "journal file (default: chatdeck/journal.db in the XDG state directory)"},
+	{"max_body", "max-body", "CHATDECK_MAX_BODY", "1048576", "largest webhook body accepted, in bytes"},
+	{"retention_age", "retention-age", "CHATDECK_RETENTION_AGE", "720h", "journal keeps events this long (0: forever)"},
+	{"retention_bytes", "retention-bytes", "CHATDECK_RETENTION_BYTES", "2147483648", "journal keeps at most this many payload bytes (0: no limit)"},
+	{"sl_target", "sl-target", "CHATDECK_SL_TARGET", "30s", "service level target: answered within this"},
+	{"window", "window", "CHATDECK_WINDOW", "30m", "rolling window of the windowed metrics"},
+	{"short_abandon", "short-abandon", "CHATDECK_SHORT_ABANDON", "5s", "visitors leaving sooner than this are short abandons"},
+	{"capacity", "capacity", "CHATDECK_CAPACITY", "3", "chats one agent can hold at once"},
+	{"timezone", "timezone", "CHATDECK_TIMEZONE", "Local", "time zone that \"today\" is counted in (IANA name)"},
+	{"log_level", "log-level", "CHATDECK_LOG_LEVEL", "info", "log level: debug, info, warn, error"},
+	{"log_file", "log-file", "CHATDECK_LOG_FILE", "", "log to this file instead of stderr"},
+	{"comm100.api", "comm100-api", "COMM100_API_BASE", "", "Comm100 API base URL, e.g. https://api15.comm100.io/v4"},
+	{"comm100.access_token", "", "COMM100_ACCESS_TOKEN", "", ""},
+	{"comm100.email", "", "COMM100_EMAIL", "", ""},
+	{"comm100.api_key", "", "COMM100_API_KEY", "", ""},
+	{"comm100.site_id", "", "COMM100_SITE_ID", "", ""},
+}
+
+// addFlags registers the settings' flags and --config on fs.
+func addFlags(fs *pflag.FlagSet) {
+	fs.String("config", "", "config file (default: chatdeck/config.toml in the XDG config directory; env CHATDECK_CONFIG)")
+	for _, s := range settings {
+		if s.flag != "" {
+			fs.String(s.flag, s.def, s.usage+" (env "+s.env+")")
+		}
+	}
+}
+
+// loadConfig reads the configuration. environ is os.Environ in production.
+func loadConfig(flags *pflag.FlagSet, environ func() []string) (Config, string, error) {
+	k := koanf.New(".")
+	defaults := map[string]any{}
+	for _, s := range settings {
+		defaults[s.key] = s.def
+	}
+	if err := k.Load(confmap.Provider(defaults, "."), nil); err != nil {
+		return Config{}, "", fmt.Errorf("config: defaults: %w", err)
+	}
+	path, _ := flags.GetString("config")
+	explicit := path != ""
+	if !explicit {
+		path = envValue(environ, "CHATDECK_CONFIG")
+		explicit = path != ""
+	}
+	if !explicit {
+		path = filepath.Join(configDir(environ), "chatdeck", "config.toml")
+	}
+	if err := k.Load(file.Provider(path), toml.Parser()); err != nil {
+		if explicit || !errors.Is(err, fs.ErrNotExist) && !isNotExist(err) {
+			return Config{}, "", fmt.Errorf("config: %s: %w", path, err)
+		}
+	}
+	byEnv := map[string]string{}
+	byFlag := map[string]string{}
+	for _, s := range settings {
+		byEnv[s.env] = s.key
+		if s.flag != "" {
+			byFlag[s.flag] = s.key
+		}
+	}
+	err := k.Load(env.Provider(".", env.Opt{
+		EnvironFunc: environ,
+		TransformFunc: func(name, v string) (string, any) {
+			if key, ok := byEnv[name]; ok && v != "" {
+				return key, v
+			}
+			return "", nil
+		},
+	}), nil)
+	if err != nil {
+		return Config{}, "", fmt.Errorf("config: environment: %w", err)
+	}
+	err = k.Load(posflag.ProviderWithFlag(flags, ".", nil, func(f *pflag.Flag) (string, any) {
+		key, ok := byFlag[f.Name]
+		if !ok || !f.Changed {
+			return "", nil
+		}
+		return key, f.Value.String()
+	}), nil)
+	if err != nil {
+		return Config{}, "", fmt.Errorf("config: flags: %w", err)
+	}
+	var cfg Config
+	if err := k.Unmarshal("", &cfg); err != nil {
+		return Config{}, "", fmt.Errorf("config: %w", err)
+	}
+	if cfg.DB == "" {
+		cfg.DB = filepath.Join(stateDir(environ), "chatdeck", "journal.db")
+	}
+	return cfg, path, nil
+}
+
+func isNotExist(err error) bool {
+	var pe *fs.PathError
+	return errors.As(err, &pe) && errors.Is(pe.Err, fs.ErrNotExist)
+}
+
+func envValue(environ func() []string, name string) string {
+	for _, kv := range environ() {
+		if k, v, ok := strings.Cut(kv, "="); ok && k == name {
+			return v
+		}
+	}
+	return ""
+}
+
+// configDir is $XDG_CONFIG_HOME, else ~/.config.
+func configDir(environ func() []string) string {
+	if d := envValue(environ, "XDG_CONFIG_HOME"); d != "" {
+		return d
+	}
+	return filepath.Join(homeDir(environ), ".config")
+}
+
+// stateDir is $XDG_STATE_HOME, else ~/.local/state.
+func stateDir(environ func() []string) string {
+	if d := envValue(environ, "XDG_STATE_HOME"); d != "" {
+		return d
+	}
+	return filepath.Join(homeDir(environ), ".local", "state")
+}
+
+func homeDir(environ func() []string) string {
+	if h := envValue(environ, "HOME"); h != "" {
+		return h
+	}
+	if h, err := os.UserHomeDir(); err == nil {
+		return h
+	}
+	return "."
+}

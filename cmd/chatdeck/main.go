@@ -1,0 +1,35 @@
+// Command chatdeck is a terminal command centre for live-chat supervisors:
+// it takes in Comm100, Chatlio and JivoChat webhooks, journals them, and
+// keeps one live board of queue, agents, chats and metrics.
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/spf13/cobra"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := newRoot().ExecuteContext(ctx)
+	stop()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "chatdeck:", err)
+		os.Exit(1)
+	}
+}
+
+func newRoot() *cobra.Command {
+	root := &cobra.Command{
+		Use:           "chatdeck",
+		Short:         "A terminal command centre for live-chat supervisors",
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.AddCommand(newServe())
+	return root
+}

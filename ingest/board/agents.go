@@ -1,0 +1,216 @@
+package board
+
+import (
+	"strings"
+	"time"
+
+	"github.com/chatdeck/chatdeck/ingest/event"
+)
+
+// Agent is an agent as the board knows them.
+type Agent struct {
+	Source     event.Source      `json:"source"`
+	ID         string            `json:"id"`
+	Name       string            `json:"name"`
+	Email      string            `json:"email,omitempty"`
+	Status     event.AgentStatus `json:"status"`
+	StatusName string            `json:"status_name,omitempty"`
+	// Since is when the agent entered the current status; zero if unknown.
+	Since time.Time `json:"since,omitzero"`
+	// OngoingChats is the vendor's own count (from polling), -1 if unknown.
+	OngoingChats int `json:"ongoing_chats"`
+	// Chats is the number of active chats on the board that the agent is in.
+	Chats int `json:"chats"`
+	// Capacity is how many chats the agent can hold.
+	Capacity int `json:"capacity"`
+
+	fromPoll bool
+}
+
+// agentKey matches agent ids case-insensitively (Comm100 GUIDs come in
+// either case).
+func agentKey(source event.Source, id string) key {
+	return key{source, strings.ToLower(id)}
+}
+
+// seeAgent notes an agent named in a chat event. An agent who takes chats
+// is working: an unknown status reads as online.
+func (b *Board) seeAgent(source event.Source, a event.Agent, at time.Time) *Agent {
+	id := a.ID
+	if id == "" {
+		id = a.Name
+	}
+	if id == "" {
+		return nil
+	}
+	k := agentKey(source, id)
+	ag := b.agents[k]
+	if ag == nil {
+		ag = &Agent{Source: source, ID: id, Status: event.AgentUnknown, OngoingChats: -1}
+		b.agents[k] = ag
+	}
+	if a.Name != "" {
+		ag.Name = a.Name
+	}
+	if a.Email != "" {
+		ag.Email = a.Email
+	}
+	if ag.Status == event.AgentUnknown {
+		ag.Status, ag.Since = event.AgentOnline, at
+	}
+	return ag
+}
+
+func (b *Board) agentStatus(ev *event.Event) {
+	at := ev.ReceivedAt
+	if !ev.OccurredAt.IsZero() {
+		at = ev.OccurredAt
+	}
+	for _, a := range ev.Agents {
+		ag := b.seeAgent(ev.Source, a, at)
+		if ag == nil {
+			continue
+		}
+		b.setStatus(ag, a.Status, a.StatusName, at)
+	}
+}
+
+func (b *Board) setStatus(ag *Agent, s event.AgentStatus, name string, at time.Time) {
+	if s == "" {
+		s = event.AgentUnknown
+	}
+	if ag.Status != s || !strings.EqualFold(ag.StatusName, name) {
+		ag.Since = at
+	}
+	ag.Status, ag.StatusName = s, name
+}
+
+// agentsSnapshot replaces what the board knows of a source's agents with a
+// poll: agents in it get their status, name and chat count; agents that an
+// earlier poll listed and this one does not are offline.
+func (b *Board) agentsSnapshot(ev *event.Event) {
+	seen := make(map[key]bool, len(ev.SnapshotAgents))
+	for _, a := range ev.SnapshotAgents {
+		ag := b.seeAgent(ev.Source, a, ev.ReceivedAt)
+		if ag == nil {
+			continue
+		}
+		seen[agentKey(ev.Source, ag.ID)] = true
+		ag.fromPoll = true
+		ag.OngoingChats = a.OngoingChats
+		b.setStatus(ag, a.Status, a.StatusName, ev.ReceivedAt)
+	}
+	for k, ag := range b.agents {
+		if k.source == ev.Source && ag.fromPoll && !seen[k] && ag.Status != event.AgentOffline {
+			b.setStatus(ag, event.AgentOffline, "", ev.ReceivedAt)
+		}
+	}
+}
+
+// visitorsSnapshot puts the visitors a poll says are waiting in the queue
+// (unless a webhook already has their chat), and takes out those polled
+// before who no longer wait. Polled entries are not counted in metrics:
+// their outcome is not known.
+func (b *Board) visitorsSnapshot(ev *event.Event) {
+	waiting := make(map[key]bool)
+	for i := range ev.SnapshotVisitors {
+		v := &ev.SnapshotVisitors[i]
+		if v.ID == "" || !v.State.Waiting() {
+			continue
+		}
+		vk := key{ev.Source, v.ID}
+		waiting[vk] = true
+		if c := b.open[vk]; c != nil {
+			mergeVisitor(&c.Visitor, v)
+			continue
+		}
+		c := &Chat{Source: ev.Source, ID: "visitor:" + v.ID, FromPoll: true, waitIndex: -1,
+			RequestedAt: ev.ReceivedAt, UpdatedAt: ev.ReceivedAt}
+		mergeVisitor(&c.Visitor, v)
+		if v.Department != nil {
+			c.Department = v.Department.Label()
+		}
+		b.chats[key{c.Source, c.ID}] = c
+		b.open[vk] = c
+		b.setState(c, Waiting)
+	}
+	for vk, c := range b.open {
+		if vk.source == ev.Source && c.FromPoll && !waiting[vk] {
+			b.drop(c)
+		}
+	}
+}
+
+// History is what the board remembers of one visitor's chats.
+type History struct {
+	Chats      int       `json:"chats"`
+	LastChatAt time.Time `json:"last_chat_at,omitzero"`
+	LastRating string    `json:"last_rating,omitempty"`
+	LastAgent  string    `json:"last_agent,omitempty"`
+
+	lastChat string
+}
+
+// remember updates the history of the chat's visitor, under each of the
+// visitor's identities (id, and Jivo's user token).
+func (b *Board) remember(c *Chat) {
+	for _, id := range visitorIDs(&c.Visitor) {
+		k := key{c.Source, id}
+		h := b.history[k]
+		if h == nil {
+			h = &History{}
+			b.history[k] = h
+		}
+		if h.lastChat != c.ID {
+			h.Chats++
+			h.lastChat = c.ID
+		}
+		h.LastChatAt = c.UpdatedAt
+		if n := len(c.Agents); n > 0 {
+			a := c.Agents[n-1]
+			h.LastAgent = a.Name
+			if h.LastAgent == "" {
+				h.LastAgent = a.ID
+			}
+		}
+		if c.Rating != nil && c.Rating.Value != "" {
+			h.LastRating = c.Rating.Value
+		}
+	}
+}
+
+func visitorIDs(v *event.Visitor) []string {
+	var ids []string
+	if k := v.Key(); k != "" {
+		ids = append(ids, k)
+	}
+	if v.UserToken != "" && v.Key() != "token:"+v.UserToken {
+		ids = append(ids, "token:"+v.UserToken)
+	}
+	return ids
+}
+
+// VisitorHistory returns what the board knows of a visitor's earlier chats,
+// looked up by the visitor's id, else by the user token. The chat excluded
+// (the one being accepted now) is not counted. ok is false for a visitor
+// with no history.
+func (b *Board) VisitorHistory(source event.Source, v *event.Visitor, excludeChat string) (History, bool) {
+	if v == nil {
+		return History{}, false
+	}
+	for _, id := range visitorIDs(v) {
+		h := b.history[key{source, id}]
+		if h == nil {
+			continue
+		}
+		out := *h
+		if h.lastChat == excludeChat {
+			out.Chats--
+		}
+		if out.Chats <= 0 {
+			return History{}, false
+		}
+		return out, true
+	}
+	return History{}, false
+}

@@ -1,0 +1,519 @@
+package board
+
+import (
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/chatdeck/chatdeck/ingest/event"
+)
+
+// ChatState is where a chat is in its life.
+type ChatState string
+
+// Chat states.
+const (
+	Waiting ChatState = "waiting" // the visitor waits for an agent
+	Active  ChatState = "active"  // an agent is chatting with the visitor
+	Ended   ChatState = "ended"   // the chat ended after an agent answered
+	Missed  ChatState = "missed"  // the chat ended without an agent answering
+)
+
+// Chat is one conversation as the board knows it.
+type Chat struct {
+	Source     event.Source    `json:"source"`
+	ID         string          `json:"id"`
+	State      ChatState       `json:"state"`
+	Visitor    event.Visitor   `json:"visitor"`
+	Department string          `json:"department,omitempty"`
+	Agents     []event.Agent   `json:"agents,omitempty"`
+	Messages   []event.Message `json:"messages,omitempty"`
+	Rating     *event.Rating   `json:"rating,omitempty"`
+	WrapUp     *event.WrapUp   `json:"wrap_up,omitempty"`
+	Info       *event.ChatInfo `json:"info,omitempty"`
+	Call       *event.Call     `json:"call,omitempty"`
+	Unanswered bool            `json:"unanswered,omitempty"` // the vendor said nobody answered in time
+	FromPoll   bool            `json:"from_poll,omitempty"`  // known only from a visitors poll, not a webhook
+	// RequestedAt is when the visitor started waiting; zero if unknown.
+	RequestedAt time.Time `json:"requested_at,omitzero"`
+	AnsweredAt  time.Time `json:"answered_at,omitzero"`
+	EndedAt     time.Time `json:"ended_at,omitzero"`
+	// LastVisitorMessageAt is when the visitor last wrote, if known.
+	LastVisitorMessageAt time.Time `json:"last_visitor_message_at,omitzero"`
+	UpdatedAt            time.Time `json:"updated_at"`
+
+	counted   bool // its answered/abandoned outcome is in the log
+	csat      bool // its rating is in the log
+	waitIndex int  // position in Board.waiting, -1 when not waiting
+}
+
+// FirstMessage is the visitor's first message, if any.
+func (c *Chat) FirstMessage() string {
+	for _, m := range c.Messages {
+		if m.From == event.FromVisitor && m.Text != "" {
+			return m.Text
+		}
+	}
+	return ""
+}
+
+// chat returns the chat for ev, creating it (as waiting, from ev's time)
+// if the board has not seen it.
+func (b *Board) chat(ev *event.Event) *Chat {
+	k := key{ev.Source, ev.ChatID}
+	c := b.chats[k]
+	if c == nil {
+		c = &Chat{Source: ev.Source, ID: ev.ChatID, waitIndex: -1, UpdatedAt: ev.ReceivedAt}
+		b.chats[k] = c
+		b.outcomes.add(ev.ReceivedAt, outcome{arrivals: 1})
+	}
+	b.merge(c, ev)
+	return c
+}
+
+// merge copies what ev says about the chat onto it.
+func (b *Board) merge(c *Chat, ev *event.Event) {
+	if ev.ReceivedAt.After(c.UpdatedAt) {
+		c.UpdatedAt = ev.ReceivedAt
+	}
+	if v := ev.Visitor; v != nil {
+		mergeVisitor(&c.Visitor, v)
+	}
+	if c.Visitor.Key() != "" && (c.State == Waiting || c.State == Active || c.State == "") {
+		vk := key{c.Source, c.Visitor.Key()}
+		if prev := b.open[vk]; prev != nil && prev != c && prev.FromPoll {
+			b.drop(prev)
+		}
+		b.open[vk] = c
+	}
+	if ev.Department != nil && ev.Department.Label() != "" {
+		c.Department = ev.Department.Label()
+	}
+	if ev.Chat != nil {
+		if c.Info == nil {
+			c.Info = &event.ChatInfo{}
+		}
+		mergeInfo(c.Info, ev.Chat)
+	}
+	if ev.Rating != nil {
+		c.Rating = ev.Rating
+	}
+	if ev.WrapUp != nil {
+		c.WrapUp = ev.WrapUp
+	}
+	if ev.Call != nil {
+		c.Call = ev.Call
+	}
+	if len(ev.Messages) > 0 {
+		c.Messages = mergeMessages(c.Messages, ev.Messages, ev.ReceivedAt)
+		for i := len(c.Messages) - 1; i >= 0; i-- {
+			if c.Messages[i].From == event.FromVisitor {
+				c.LastVisitorMessageAt = c.Messages[i].At
+				break
+			}
+		}
+	}
+}
+
+// mergeMessages folds new messages into a transcript. A transcript that
+// holds at least as many messages as the chat has is the whole chat and
+// replaces it; otherwise new messages are appended. Messages without a time
+// take the receipt time.
+func mergeMessages(have, add []event.Message, at time.Time) []event.Message {
+	stamped := make([]event.Message, len(add))
+	for i, m := range add {
+		if m.At.IsZero() && m.Clock == "" {
+			m.At = at
+		}
+		stamped[i] = m
+	}
+	if len(stamped) >= len(have) {
+		return stamped
+	}
+	return append(have, stamped...)
+}
+
+func mergeVisitor(dst *event.Visitor, src *event.Visitor) {
+	fields := []struct {
+		d *string
+		s string
+	}{
+		{&dst.ID, src.ID}, {&dst.Number, src.Number}, {&dst.UserToken, src.UserToken},
+		{&dst.Name, src.Name}, {&dst.Email, src.Email}, {&dst.Phone, src.Phone},
+		{&dst.Company, src.Company}, {&dst.StatusName, src.StatusName}, {&dst.IP, src.IP},
+		{&dst.Location, src.Location}, {&dst.Browser, src.Browser}, {&dst.OS, src.OS},
+		{&dst.Language, src.Language}, {&dst.TimeZone, src.TimeZone},
+		{&dst.CurrentPage, src.CurrentPage}, {&dst.Referrer, src.Referrer},
+		{&dst.LandingPage, src.LandingPage}, {&dst.SearchEngine, src.SearchEngine},
+		{&dst.Keywords, src.Keywords}, {&dst.ChatID, src.ChatID}, {&dst.Description, src.Description},
+	}
+	for _, f := range fields {
+		if f.s != "" {
+			*f.d = f.s
+		}
+	}
+	if src.State != event.VisitorStateUnknown {
+		dst.State = src.State
+	}
+	if src.Department != nil {
+		dst.Department = src.Department
+	}
+	for _, n := range []struct {
+		d *int
+		s int
+	}{{&dst.Visits, src.Visits}, {&dst.Chats, src.Chats}, {&dst.PageViews, src.PageViews}} {
+		if n.s != 0 {
+			*n.d = n.s
+		}
+	}
+	if !src.FirstVisit.IsZero() {
+		dst.FirstVisit = src.FirstVisit
+	}
+	if !src.VisitTime.IsZero() {
+		dst.VisitTime = src.VisitTime
+	}
+	if len(src.Fields) > 0 {
+		dst.Fields = src.Fields
+	}
+	if len(src.Variables) > 0 {
+		dst.Variables = src.Variables
+	}
+}
+
+func mergeInfo(dst, src *event.ChatInfo) {
+	if !src.StartedAt.IsZero() {
+		dst.StartedAt = src.StartedAt
+	}
+	if !src.EndedAt.IsZero() {
+		dst.EndedAt = src.EndedAt
+	}
+	if src.HasWait {
+		dst.Wait, dst.HasWait = src.Wait, true
+	}
+	if src.Comment != "" {
+		dst.Comment = src.Comment
+	}
+	if len(src.Attachments) > 0 {
+		dst.Attachments = src.Attachments
+	}
+	if src.ArchiveURL != "" {
+		dst.ArchiveURL = src.ArchiveURL
+	}
+	if src.Blacklisted {
+		dst.Blacklisted = true
+	}
+	if len(src.Tags) > 0 {
+		dst.Tags = src.Tags
+	}
+}
+
+func (b *Board) setAgents(c *Chat, ev *event.Event, replace bool) {
+	if len(ev.Agents) == 0 {
+		return
+	}
+	if replace || len(c.Agents) == 0 {
+		c.Agents = append([]event.Agent(nil), ev.Agents...)
+	} else {
+		for _, a := range ev.Agents {
+			if !hasAgent(c.Agents, a) {
+				c.Agents = append(c.Agents, a)
+			}
+		}
+	}
+	for _, a := range ev.Agents {
+		b.seeAgent(ev.Source, a, ev.ReceivedAt)
+	}
+}
+
+func hasAgent(list []event.Agent, a event.Agent) bool {
+	for _, x := range list {
+		if (a.ID != "" && x.ID == a.ID) || (a.ID == "" && x.Name == a.Name) {
+			return true
+		}
+	}
+	return false
+}
+
+func (b *Board) chatRequested(ev *event.Event) {
+	c := b.chat(ev)
+	if c.State == "" {
+		c.RequestedAt = ev.ReceivedAt
+		b.setState(c, Waiting)
+	}
+	b.setAgents(c, ev, false)
+}
+
+func (b *Board) chatAnswered(ev *event.Event) {
+	c := b.chat(ev)
+	b.setAgents(c, ev, ev.Kind == event.ChatTransferred)
+	switch c.State {
+	case "", Waiting:
+		c.AnsweredAt = ev.ReceivedAt
+		b.setState(c, Active)
+		b.countAnswer(c, ev.ReceivedAt)
+	case Ended, Missed: // a late start after the end: the end stands
+	}
+	b.remember(c)
+}
+
+func (b *Board) chatUpdated(ev *event.Event) {
+	c := b.chat(ev)
+	b.setAgents(c, ev, false)
+	if c.State == "" {
+		// Jivo only updates chats an agent has accepted.
+		c.AnsweredAt = ev.ReceivedAt
+		b.setState(c, Active)
+		b.countAnswer(c, ev.ReceivedAt)
+	}
+}
+
+func (b *Board) chatEnded(ev *event.Event) {
+	c := b.chat(ev)
+	b.setAgents(c, ev, false)
+	if c.State == Ended || c.State == Missed {
+		b.countRating(c, ev.ReceivedAt)
+		b.remember(c)
+		return
+	}
+	end := ev.ReceivedAt
+	if c.Info != nil && !c.Info.EndedAt.IsZero() {
+		c.EndedAt = c.Info.EndedAt
+	} else {
+		c.EndedAt = end
+	}
+	if c.RequestedAt.IsZero() {
+		c.RequestedAt = firstOf(c.Info, c.Messages, event.FromVisitor)
+	}
+	answered := c.State == Active || len(c.Agents) > 0 || hasFrom(c.Messages, event.FromAgent)
+	if answered && c.AnsweredAt.IsZero() {
+		if t := firstMessageAt(c.Messages, event.FromAgent); !t.IsZero() {
+			c.AnsweredAt = t
+		} else if c.Info != nil && !c.Info.StartedAt.IsZero() {
+			c.AnsweredAt = c.Info.StartedAt
+		}
+	}
+	if answered {
+		b.countAnswer(c, end)
+		b.setState(c, Ended)
+	} else {
+		b.countAbandon(c, end)
+		b.setState(c, Missed)
+	}
+	b.countRating(c, end)
+	b.remember(c)
+}
+
+func (b *Board) chatWrappedUp(ev *event.Event) {
+	c := b.chat(ev)
+	if c.State == "" || c.State == Waiting || c.State == Active {
+		if c.EndedAt.IsZero() {
+			c.EndedAt = ev.ReceivedAt
+		}
+		b.setState(c, Ended)
+	}
+}
+
+func (b *Board) visitorUnanswered(ev *event.Event) {
+	c := b.chat(ev)
+	c.Unanswered = true
+	if c.State == "" {
+		c.RequestedAt = ev.ReceivedAt
+		b.setState(c, Waiting)
+	}
+	b.inbox.push(InboxItem{Type: InboxUnanswered, Source: ev.Source, At: ev.ReceivedAt, Seq: ev.Seq,
+		ChatID: c.ID, Visitor: visitorLabel(&c.Visitor), Text: c.FirstMessage()})
+}
+
+func (b *Board) feedback(ev *event.Event) {
+	c := b.chat(ev)
+	if c.State == "" {
+		// Feedback comes after a chat: one the board did not see start.
+		c.EndedAt = ev.ReceivedAt
+		b.setState(c, Ended)
+		c.counted = true
+	}
+	b.countRating(c, ev.ReceivedAt)
+	b.remember(c)
+	text := ""
+	if ev.Rating != nil {
+		text = ev.Rating.Comment
+	}
+	b.inbox.push(InboxItem{Type: InboxFeedback, Source: ev.Source, At: ev.ReceivedAt, Seq: ev.Seq,
+		ChatID: c.ID, Visitor: visitorLabel(&c.Visitor), Text: text, Rating: ev.Rating})
+}
+
+func (b *Board) callEvent(ev *event.Event) {
+	item := InboxItem{Type: InboxCall, Source: ev.Source, At: ev.ReceivedAt, Seq: ev.Seq, ChatID: ev.ChatID,
+		Visitor: visitorLabel(ev.Visitor)}
+	if ev.Call != nil {
+		item.Text = strings.TrimSpace(ev.Call.Type + " call " + ev.Call.Status + " " + ev.Call.Phone)
+	}
+	b.inbox.push(item)
+	if ev.ChatID != "" {
+		if c := b.chats[key{ev.Source, ev.ChatID}]; c != nil {
+			b.merge(c, ev)
+		}
+	}
+}
+
+func (b *Board) visitorUpdated(ev *event.Event) {
+	if ev.Visitor == nil || ev.Visitor.Key() == "" {
+		return
+	}
+	if c := b.open[key{ev.Source, ev.Visitor.Key()}]; c != nil {
+		b.merge(c, ev)
+	}
+}
+
+// setState moves a chat to s, keeping the waiting queue and indexes right.
+func (b *Board) setState(c *Chat, s ChatState) {
+	if c.State == s {
+		return
+	}
+	if c.State == Waiting {
+		b.unqueue(c)
+	}
+	c.State = s
+	switch s {
+	case Waiting:
+		b.enqueue(c)
+	case Ended, Missed:
+		if vk := (key{c.Source, c.Visitor.Key()}); b.open[vk] == c {
+			delete(b.open, vk)
+		}
+		b.ended = append(b.ended, c)
+	}
+}
+
+func (b *Board) enqueue(c *Chat) {
+	i := sort.Search(len(b.waiting), func(i int) bool { return b.waiting[i].RequestedAt.After(c.RequestedAt) })
+	b.waiting = append(b.waiting, nil)
+	copy(b.waiting[i+1:], b.waiting[i:])
+	b.waiting[i] = c
+	for j := i; j < len(b.waiting); j++ {
+		b.waiting[j].waitIndex = j
+	}
+}
+
+func (b *Board) unqueue(c *Chat) {
+	i := c.waitIndex
+	if i < 0 || i >= len(b.waiting) || b.waiting[i] != c {
+		return
+	}
+	copy(b.waiting[i:], b.waiting[i+1:])
+	b.waiting[len(b.waiting)-1] = nil
+	b.waiting = b.waiting[:len(b.waiting)-1]
+	for j := i; j < len(b.waiting); j++ {
+		b.waiting[j].waitIndex = j
+	}
+	c.waitIndex = -1
+}
+
+// drop removes a chat from the board without counting anything.
+func (b *Board) drop(c *Chat) {
+	if c.State == Waiting {
+		b.unqueue(c)
+	}
+	if vk := (key{c.Source, c.Visitor.Key()}); b.open[vk] == c {
+		delete(b.open, vk)
+	}
+	delete(b.chats, key{c.Source, c.ID})
+}
+
+// countAnswer logs the chat's answer once, with its wait when known: the
+// vendor's own figure, else answered minus requested.
+func (b *Board) countAnswer(c *Chat, at time.Time) {
+	if c.counted || c.FromPoll {
+		return
+	}
+	c.counted = true
+	o := outcome{answered: 1}
+	if w, ok := c.wait(); ok {
+		o.answeredKnown = 1
+		o.waitSum = w
+		if w <= b.cfg.SLTarget {
+			o.withinTarget = 1
+		}
+	}
+	b.outcomes.add(at, o)
+}
+
+// countAbandon logs a chat that ended unanswered.
+func (b *Board) countAbandon(c *Chat, at time.Time) {
+	if c.counted || c.FromPoll {
+		return
+	}
+	c.counted = true
+	w, ok := c.wait()
+	if !ok && !c.RequestedAt.IsZero() && !c.EndedAt.Before(c.RequestedAt) {
+		w, ok = c.EndedAt.Sub(c.RequestedAt), true
+	}
+	if ok && w < b.cfg.ShortAbandon {
+		b.outcomes.add(at, outcome{shortAbandoned: 1})
+		return
+	}
+	b.outcomes.add(at, outcome{abandoned: 1})
+}
+
+func (b *Board) countRating(c *Chat, at time.Time) {
+	if c.csat || c.Rating == nil {
+		return
+	}
+	switch c.Rating.Sentiment {
+	case event.Good:
+		b.outcomes.add(at, outcome{good: 1})
+	case event.Bad:
+		b.outcomes.add(at, outcome{bad: 1})
+	default:
+		return
+	}
+	c.csat = true
+}
+
+// wait is how long the visitor waited for an answer, if known.
+func (c *Chat) wait() (time.Duration, bool) {
+	if c.Info != nil && c.Info.HasWait {
+		return c.Info.Wait, true
+	}
+	if !c.RequestedAt.IsZero() && !c.AnsweredAt.IsZero() && !c.AnsweredAt.Before(c.RequestedAt) {
+		return c.AnsweredAt.Sub(c.RequestedAt), true
+	}
+	return 0, false
+}
+
+func hasFrom(msgs []event.Message, from event.Sender) bool {
+	for _, m := range msgs {
+		if m.From == from {
+			return true
+		}
+	}
+	return false
+}
+
+func firstMessageAt(msgs []event.Message, from event.Sender) time.Time {
+	for _, m := range msgs {
+		if m.From == from && !m.At.IsZero() {
+			return m.At
+		}
+	}
+	return time.Time{}
+}
+
+func firstOf(info *event.ChatInfo, msgs []event.Message, from event.Sender) time.Time {
+	if info != nil && !info.StartedAt.IsZero() {
+		return info.StartedAt
+	}
+	return firstMessageAt(msgs, from)
+}
+
+func visitorLabel(v *event.Visitor) string {
+	if v == nil {
+		return ""
+	}
+	for _, s := range []string{v.Name, v.Email, v.Phone, v.ID} {
+		if s != "" {
+			return s
+		}
+	}
+	return ""
+}

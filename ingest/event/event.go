@@ -1,0 +1,299 @@
+// Package event is chatdeck's normalised vocabulary: one Event type that every
+// vendor webhook, poll result and action outcome becomes. It sits at the bottom
+// of the import graph and does no I/O.
+package event
+
+import (
+	"encoding/json"
+	"time"
+)
+
+// Source names where an event came from.
+type Source string
+
+// The sources chatdeck knows.
+const (
+	Comm100  Source = "comm100"
+	Chatlio  Source = "chatlio"
+	JivoChat Source = "jivochat"
+)
+
+// Valid reports whether s is one of the known sources.
+func (s Source) Valid() bool {
+	switch s {
+	case Comm100, Chatlio, JivoChat:
+		return true
+	}
+	return false
+}
+
+// Kind is the normalised type of an event.
+type Kind string
+
+// The kinds of event. Vendor event names map onto these; see the decoders.
+const (
+	ChatRequested      Kind = "chat_requested"       // a visitor asked to chat and waits
+	ChatStarted        Kind = "chat_started"         // an agent and the visitor are chatting
+	ChatAccepted       Kind = "chat_accepted"        // an agent accepted (Jivo: pressed Reply)
+	ChatAssigned       Kind = "chat_assigned"        // a chat was linked to a CRM card (Jivo)
+	ChatUpdated        Kind = "chat_updated"         // visitor details changed during a chat
+	ChatTransferred    Kind = "chat_transferred"     // a chat moved to another agent or department
+	ChatEnded          Kind = "chat_ended"           // a chat ended; usually carries the transcript
+	ChatWrappedUp      Kind = "chat_wrapped_up"      // the agent filed the wrap-up form
+	VisitorUnanswered  Kind = "visitor_unanswered"   // the visitor got no answer in time
+	VisitorUpdated     Kind = "visitor_updated"      // visitor details changed outside a chat
+	Feedback           Kind = "feedback"             // the visitor rated or commented on a chat
+	OfflineMessage     Kind = "offline_message"      // a message left while nobody was online
+	CallEvent          Kind = "call_event"           // a phone call started, connected or ended
+	AgentStatusChanged Kind = "agent_status_changed" // an agent went online, away, offline
+	AgentsSnapshot     Kind = "agents_snapshot"      // the full list of agents (polling)
+	VisitorsSnapshot   Kind = "visitors_snapshot"    // the full list of visitors (polling)
+	Unrecognised       Kind = "unrecognised"         // a valid JSON object no decoder knows
+)
+
+// AgentStatus is an agent's normalised availability.
+type AgentStatus string
+
+// Agent availabilities. A custom away status (Comm100's "Meeting") is Away,
+// with its own name kept in Agent.StatusName.
+const (
+	AgentOnline  AgentStatus = "online"
+	AgentAway    AgentStatus = "away"
+	AgentOffline AgentStatus = "offline"
+	AgentUnknown AgentStatus = "unknown"
+)
+
+// VisitorState is the one set of visitor states that Comm100's webhook status
+// codes (0–11) and its API status names both map to.
+type VisitorState string
+
+// Visitor states.
+const (
+	VisitorStateUnknown     VisitorState = ""
+	VisitorWaiting          VisitorState = "waiting"            // 0, waitingForChat
+	VisitorVoiceChatting    VisitorState = "voice_chatting"     // 1, voiceChatting
+	VisitorChatting         VisitorState = "chatting"           // 2, chatting
+	VisitorPreChat          VisitorState = "pre_chat"           // 3, preChat
+	VisitorManuallyInvited  VisitorState = "manually_invited"   // 4, manuallyInvited, manuallyInvitedByWindow
+	VisitorAutoInvited      VisitorState = "auto_invited"       // 5, autoInvited
+	VisitorOfflineMessage   VisitorState = "offline_message"    // 6, offlineMessage
+	VisitorRefusedByAgent   VisitorState = "refused_by_agent"   // 7, refusedByOperator
+	VisitorRefusedByVisitor VisitorState = "refused_by_visitor" // 8, refusedByVisitor
+	VisitorChatEnded        VisitorState = "chat_ended"         // 9, chatEnded
+	VisitorInSite           VisitorState = "in_site"            // 10, inSite
+	VisitorOutOfSite        VisitorState = "out_of_site"        // 11, outOfSite
+	VisitorTransferring     VisitorState = "transferring"       // transferring
+	VisitorSystemProcessing VisitorState = "system_processing"  // systemProcessing
+)
+
+// Waiting reports whether a visitor in this state waits in the queue.
+func (s VisitorState) Waiting() bool { return s == VisitorWaiting || s == VisitorTransferring }
+
+// Sender says who wrote a message.
+type Sender string
+
+// Message senders.
+const (
+	FromVisitor Sender = "visitor"
+	FromAgent   Sender = "agent"
+	FromSystem  Sender = "system"
+)
+
+// Sentiment is a rating normalised across vendors.
+type Sentiment string
+
+// Sentiments. Comm100 stars: 4–5 good, 3 neutral, 1–2 bad. Chatlio: up good,
+// down bad. Jivo: positive good, negative bad.
+const (
+	Good    Sentiment = "good"
+	Neutral Sentiment = "neutral"
+	Bad     Sentiment = "bad"
+)
+
+// Event is one normalised thing that happened. Fields a vendor did not send
+// are zero. Raw always holds the payload as received (as UTF-8 JSON).
+type Event struct {
+	// Seq is the event's journal cursor, set once it is journalled.
+	Seq    int64  `json:"cursor,omitempty,string"`
+	Source Source `json:"source"`
+	Kind   Kind   `json:"kind"`
+	// VendorEvent is the vendor's own name for the event ("chat_wraped_up",
+	// "away", the Chatlio route kind), as sent.
+	VendorEvent string `json:"vendor_event,omitempty"`
+	// ReceivedAt is when chatdeck received the event.
+	ReceivedAt time.Time `json:"received_at"`
+	// OccurredAt is the vendor's time for the event itself, when it gave one.
+	OccurredAt time.Time `json:"occurred_at,omitzero"`
+
+	ChatID     string      `json:"chat_id,omitempty"`
+	Visitor    *Visitor    `json:"visitor,omitempty"`
+	Agents     []Agent     `json:"agents,omitempty"`
+	Department *Department `json:"department,omitempty"`
+	Chat       *ChatInfo   `json:"chat,omitempty"`
+	Messages   []Message   `json:"messages,omitempty"`
+	Rating     *Rating     `json:"rating,omitempty"`
+	Offline    *Offline    `json:"offline,omitempty"`
+	Call       *Call       `json:"call,omitempty"`
+	WrapUp     *WrapUp     `json:"wrap_up,omitempty"`
+
+	// SnapshotAgents and SnapshotVisitors carry the lists of a snapshot event.
+	SnapshotAgents   []Agent   `json:"snapshot_agents,omitempty"`
+	SnapshotVisitors []Visitor `json:"snapshot_visitors,omitempty"`
+
+	Raw json.RawMessage `json:"payload,omitempty"`
+}
+
+// Visitor is what a vendor told about a website visitor.
+type Visitor struct {
+	ID           string       `json:"id,omitempty"`
+	Number       string       `json:"number,omitempty"`     // Jivo's visitor number
+	UserToken    string       `json:"user_token,omitempty"` // Jivo's setUserToken value
+	Name         string       `json:"name,omitempty"`
+	Email        string       `json:"email,omitempty"`
+	Phone        string       `json:"phone,omitempty"`
+	Company      string       `json:"company,omitempty"`
+	State        VisitorState `json:"state,omitempty"`
+	StatusName   string       `json:"status_name,omitempty"` // the vendor's status as sent
+	Department   *Department  `json:"department,omitempty"`
+	IP           string       `json:"ip,omitempty"`
+	Location     string       `json:"location,omitempty"`
+	Browser      string       `json:"browser,omitempty"`
+	OS           string       `json:"os,omitempty"`
+	Language     string       `json:"language,omitempty"`
+	TimeZone     string       `json:"time_zone,omitempty"`
+	CurrentPage  string       `json:"current_page,omitempty"`
+	Referrer     string       `json:"referrer,omitempty"`
+	LandingPage  string       `json:"landing_page,omitempty"`
+	SearchEngine string       `json:"search_engine,omitempty"`
+	Keywords     string       `json:"keywords,omitempty"`
+	Visits       int          `json:"visits,omitempty"`
+	Chats        int          `json:"chats,omitempty"`
+	PageViews    int          `json:"page_views,omitempty"`
+	FirstVisit   time.Time    `json:"first_visit,omitzero"`
+	VisitTime    time.Time    `json:"visit_time,omitzero"`
+	ChatID       string       `json:"chat_id,omitempty"`
+	Fields       []Field      `json:"fields,omitempty"`    // pre-chat custom fields
+	Variables    []Field      `json:"variables,omitempty"` // custom variables
+	Description  string       `json:"description,omitempty"`
+}
+
+// Key is the vendor-scoped identity of a visitor: the id, else the user
+// token, else the visitor number. Empty if none is known.
+func (v *Visitor) Key() string {
+	if v == nil {
+		return ""
+	}
+	switch {
+	case v.ID != "":
+		return v.ID
+	case v.UserToken != "":
+		return "token:" + v.UserToken
+	case v.Number != "":
+		return "number:" + v.Number
+	}
+	return ""
+}
+
+// Field is a named value: a custom field or custom variable.
+type Field struct {
+	ID    string `json:"id,omitempty"`
+	Name  string `json:"name"`
+	Value string `json:"value"`
+	URL   string `json:"url,omitempty"`
+}
+
+// Agent is an agent (operator) as a vendor named it.
+type Agent struct {
+	ID    string `json:"id,omitempty"`
+	Name  string `json:"name,omitempty"`
+	Email string `json:"email,omitempty"`
+	Phone string `json:"phone,omitempty"`
+	// Status and StatusName are set on status changes and snapshots.
+	Status     AgentStatus `json:"status,omitempty"`
+	StatusName string      `json:"status_name,omitempty"`
+	// OngoingChats is the vendor's own count, from the API; -1 if unknown.
+	OngoingChats int `json:"ongoing_chats,omitempty"`
+}
+
+// Department is a department by id, by name, or both.
+type Department struct {
+	ID   string `json:"id,omitempty"`
+	Name string `json:"name,omitempty"`
+}
+
+// Label is the department's name, else its id.
+func (d *Department) Label() string {
+	if d == nil {
+		return ""
+	}
+	if d.Name != "" {
+		return d.Name
+	}
+	return d.ID
+}
+
+// ChatInfo holds a chat's own times and notes.
+type ChatInfo struct {
+	StartedAt time.Time `json:"started_at,omitzero"`
+	EndedAt   time.Time `json:"ended_at,omitzero"`
+	// Wait is how long the visitor waited before an agent answered, when the
+	// vendor said so; HasWait tells a zero wait from an unknown one.
+	Wait        time.Duration `json:"wait_ns,omitempty"`
+	HasWait     bool          `json:"has_wait,omitempty"`
+	Comment     string        `json:"comment,omitempty"` // agent's note
+	Attachments []Attachment  `json:"attachments,omitempty"`
+	ArchiveURL  string        `json:"archive_url,omitempty"`
+	Blacklisted bool          `json:"blacklisted,omitempty"`
+	Tags        []string      `json:"tags,omitempty"` // Chatlio extraData
+}
+
+// Attachment is a file sent in a chat or with an offline message.
+type Attachment struct {
+	Name string `json:"name,omitempty"`
+	URL  string `json:"url,omitempty"`
+}
+
+// Message is one line of a transcript.
+type Message struct {
+	At     time.Time `json:"at,omitzero"`
+	Clock  string    `json:"clock,omitempty"` // the time of day as the vendor printed it
+	From   Sender    `json:"from"`
+	Name   string    `json:"name,omitempty"`
+	UserID string    `json:"user_id,omitempty"`
+	Text   string    `json:"text"`
+}
+
+// Rating is a visitor's verdict on a chat.
+type Rating struct {
+	Sentiment Sentiment `json:"sentiment"`
+	Value     string    `json:"value"` // as the vendor sent it: "5", "up", "positive"
+	Comment   string    `json:"comment,omitempty"`
+}
+
+// Offline is an offline message.
+type Offline struct {
+	ID          string       `json:"id,omitempty"`
+	Name        string       `json:"name,omitempty"`
+	Email       string       `json:"email,omitempty"`
+	Phone       string       `json:"phone,omitempty"`
+	Subject     string       `json:"subject,omitempty"`
+	Text        string       `json:"text"`
+	Attachments []Attachment `json:"attachments,omitempty"`
+}
+
+// Call is a phone call reported by Jivo.
+type Call struct {
+	Type      string `json:"type,omitempty"` // callback, incoming, outgoing
+	Phone     string `json:"phone,omitempty"`
+	Status    string `json:"status,omitempty"` // start, end, agent_connected, client_connected, error
+	Reason    string `json:"reason,omitempty"`
+	RecordURL string `json:"record_url,omitempty"`
+}
+
+// WrapUp is the form an agent files after a chat.
+type WrapUp struct {
+	Category string    `json:"category,omitempty"`
+	Comment  string    `json:"comment,omitempty"`
+	Fields   []Field   `json:"fields,omitempty"`
+	At       time.Time `json:"at,omitzero"`
+}

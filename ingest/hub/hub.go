@@ -1,0 +1,184 @@
+// Package hub owns chatdeck's live data path: it journals each event, then
+// applies it to the board in journal order, and answers reads of the board
+// and the journal. Replaying the journal at start rebuilds the board.
+package hub
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/chatdeck/chatdeck/ingest/board"
+	"github.com/chatdeck/chatdeck/ingest/decode"
+	"github.com/chatdeck/chatdeck/ingest/event"
+	"github.com/chatdeck/chatdeck/ingest/journal"
+)
+
+// Config configures a Hub.
+type Config struct {
+	Journal journal.Options
+	Board   board.Config
+	Logger  *slog.Logger
+}
+
+// Hub is the journal and the board behind one lock. Create it with Open.
+type Hub struct {
+	log     *slog.Logger
+	journal *journal.Journal
+
+	mu    sync.RWMutex
+	board *board.Board
+}
+
+// Open opens the journal, replays it into a new board, and returns the hub.
+// The replay's figures are logged.
+func Open(ctx context.Context, cfg Config) (*Hub, error) {
+	h := &Hub{log: cfg.Logger, board: board.New(cfg.Board)}
+	if h.log == nil {
+		h.log = slog.Default()
+	}
+	jopts := cfg.Journal
+	jopts.OnCommit = h.applyCommitted
+	if jopts.Logger == nil {
+		jopts.Logger = h.log
+	}
+	j, err := journal.Open(ctx, jopts)
+	if err != nil {
+		return nil, fmt.Errorf("hub: %w", err)
+	}
+	h.journal = j
+	if err := h.replay(ctx); err != nil {
+		_ = j.Close()
+		return nil, fmt.Errorf("hub: replay: %w", err)
+	}
+	return h, nil
+}
+
+func (h *Hub) replay(ctx context.Context) error {
+	start := time.Now()
+	var n, bad int
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	err := h.journal.Replay(ctx, 0, func(r journal.Record) error {
+		ev, err := RecordEvent(r)
+		if err != nil {
+			bad++
+		}
+		h.board.Apply(&ev)
+		n++
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	took := time.Since(start)
+	h.log.Info("journal replayed", "events", n, "undecodable", bad, "took", took.Round(time.Millisecond),
+		"events_per_sec", int(float64(n)/max(took.Seconds(), 1e-9)))
+	return nil
+}
+
+// RecordEvent decodes a journal record back into its event. A record that
+// no longer decodes (a decoder changed) comes back as Unrecognised, with the
+// error, so that nothing journalled is ever lost from view.
+func RecordEvent(r journal.Record) (event.Event, error) {
+	ev, err := decode.Decode(decode.Input{Source: event.Source(r.Source), Hint: r.Hint, Body: r.Payload, ReceivedAt: r.ReceivedAt})
+	if err != nil {
+		ev = event.Event{Source: event.Source(r.Source), Kind: event.Unrecognised, VendorEvent: r.Kind,
+			ReceivedAt: r.ReceivedAt, Raw: r.Payload}
+	}
+	ev.Seq = r.Seq
+	return ev, err
+}
+
+// applyCommitted runs in the journal's writer after each commit, before the
+// appends return: so a webhook's 2xx means the board shows it.
+func (h *Hub) applyCommitted(recs []journal.Record) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for _, r := range recs {
+		ev, ok := r.Value.(*event.Event)
+		if !ok {
+			e, _ := RecordEvent(r)
+			ev = &e
+		}
+		ev.Seq = r.Seq
+		h.board.Apply(ev)
+	}
+}
+
+// Result is what Ingest did with an event.
+type Result struct {
+	Seq       int64
+	Duplicate bool
+}
+
+// ErrUnavailable means the journal cannot take the event now (disk full,
+// read-only file): nothing was acknowledged; the sender should retry.
+var ErrUnavailable = journal.ErrUnavailable
+
+// Ingest journals ev (decoded from a payload with the given route hint) and
+// applies it to the board. When Ingest returns without error the event is
+// durable and on the board; Duplicate says it was a retry of one already
+// journalled, which changes nothing.
+func (h *Hub) Ingest(ctx context.Context, ev *event.Event, hint string) (Result, error) {
+	rec := journal.Record{
+		ReceivedAt: ev.ReceivedAt,
+		Source:     string(ev.Source),
+		Kind:       string(ev.Kind),
+		Hint:       hint,
+		Payload:    ev.Raw,
+		Value:      ev,
+	}
+	mode := journal.DedupeContent
+	switch ev.Kind {
+	case event.AgentStatusChanged:
+		// "away" can legitimately follow "online" with the same payload
+		// as an earlier "away": a retry only if it repeats the latest.
+		mode = journal.DedupeLatest
+		if len(ev.Agents) > 0 {
+			rec.Subject = "agent:" + string(ev.Source) + ":" + ev.Agents[0].ID
+		}
+	case event.AgentsSnapshot, event.VisitorsSnapshot:
+		mode = journal.DedupeNone
+	}
+	seq, dup, err := h.journal.Append(ctx, rec, mode)
+	if err != nil {
+		return Result{}, fmt.Errorf("hub: ingest %s %s: %w", ev.Source, ev.Kind, err)
+	}
+	return Result{Seq: seq, Duplicate: dup}, nil
+}
+
+// Read calls fn with the board, under a read lock: fn must not keep it.
+func (h *Hub) Read(fn func(b *board.Board)) {
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	fn(h.board)
+}
+
+// Events returns up to limit journal records after the cursor.
+func (h *Hub) Events(ctx context.Context, after int64, limit int) ([]journal.Record, error) {
+	recs, err := h.journal.Page(ctx, after, limit)
+	if err != nil {
+		return nil, fmt.Errorf("hub: events: %w", err)
+	}
+	return recs, nil
+}
+
+// Healthy reports what is wrong, or nil.
+func (h *Hub) Healthy(ctx context.Context) error {
+	if err := h.journal.Ping(ctx); err != nil {
+		return fmt.Errorf("journal: %w", err)
+	}
+	return nil
+}
+
+// Close closes the journal. Ingest after Close fails.
+func (h *Hub) Close() error {
+	if err := h.journal.Close(); err != nil && !errors.Is(err, journal.ErrClosed) {
+		return fmt.Errorf("hub: close: %w", err)
+	}
+	return nil
+}

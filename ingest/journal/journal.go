@@ -1,0 +1,570 @@
+// Package journal is chatdeck's durable event journal: every accepted webhook
+// is appended to an embedded SQLite database (modernc.org/sqlite, pure Go)
+// before it is acknowledged, so the board can be rebuilt by replaying it.
+//
+// Appends are group-committed: a single writer goroutine owned by the Journal
+// takes every request waiting at that moment (up to Options.MaxBatch), stores
+// them in one transaction and pays for one fsync. Retries of an event already
+// stored are recognised (see Dedupe), old records are dropped by age and by
+// total size (see Options), and readers page through the journal by sequence
+// number without ever waiting for the writer (WAL mode, separate connections).
+package journal
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"os"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
+)
+
+// ErrClosed is returned by every method of a Journal once Close has been called.
+var ErrClosed = errors.New("journal: closed")
+
+// ErrUnavailable wraps every failure to write (disk full, read-only file, I/O
+// error, lock held elsewhere), so callers can answer 503:
+// errors.Is(err, ErrUnavailable).
+var ErrUnavailable = errors.New("journal unavailable")
+
+// Record is one journalled event.
+type Record struct {
+	Seq        int64     // assigned by Append; the cursor
+	ReceivedAt time.Time // stored with nanosecond precision (unix nanos), returned in UTC
+	Source     string    // "comm100", "chatlio", "jivochat"
+	Kind       string    // normalised kind, e.g. "chat_ended"
+	Hint       string    // route hint the decoder needs again on replay (e.g. chatlio "transcript"); may be ""
+	Subject    string    // what the event is about, used by DedupeLatest (e.g. "agent:comm100:123"); may be ""
+	Payload    []byte    // the raw JSON payload
+	// Value is not stored: Append hands it to OnCommit untouched, so the
+	// caller can pass along what it already decoded. Nil on Replay and Page.
+	Value any
+}
+
+// Dedupe says how Append recognises a retry of an event already journalled.
+type Dedupe int
+
+// The ways Append can recognise a retry.
+const (
+	// DedupeContent: a duplicate iff a record with the same content key (see
+	// ContentKey) is still in the journal.
+	DedupeContent Dedupe = iota
+	// DedupeLatest: a duplicate iff the latest record with the same Subject has
+	// the same content key. This suits state events such as "agent went away"
+	// that legitimately repeat after other changes. A record with an empty
+	// Subject has nothing to compare against, so it is treated as
+	// DedupeContent.
+	DedupeLatest
+	// DedupeNone: never a duplicate.
+	DedupeNone
+)
+
+// String returns the name of the mode.
+func (d Dedupe) String() string {
+	switch d {
+	case DedupeContent:
+		return "content"
+	case DedupeLatest:
+		return "latest"
+	case DedupeNone:
+		return "none"
+	}
+	return fmt.Sprintf("Dedupe(%d)", int(d))
+}
+
+// ContentKey is the identity Append deduplicates on: sha256 over source, 0x00,
+// hint, 0x00, and the payload with insignificant JSON whitespace removed
+// (json.Compact; a payload that is not valid JSON is hashed as it is).
+func ContentKey(source, hint string, payload []byte) [32]byte {
+	h := sha256.New()
+	h.Write([]byte(source))
+	h.Write([]byte{0})
+	h.Write([]byte(hint))
+	h.Write([]byte{0})
+	var buf bytes.Buffer
+	buf.Grow(len(payload))
+	if err := json.Compact(&buf, payload); err == nil {
+		h.Write(buf.Bytes())
+	} else {
+		h.Write(payload)
+	}
+	var key [32]byte
+	h.Sum(key[:0])
+	return key
+}
+
+// Options configures Open. Only Path is required.
+type Options struct {
+	// Path is the SQLite file. Its parent directory is created (0700) if
+	// missing.
+	Path string
+	// MaxAge is the retention by age: records with ReceivedAt older than
+	// Now()-MaxAge are deleted. 0 means no age limit.
+	MaxAge time.Duration
+	// MaxBytes is the retention by size: the oldest records (lowest Seq) are
+	// deleted while the sum of payload bytes exceeds it. 0 means no limit.
+	MaxBytes int64
+	// RetentionEvery is how often the writer applies retention; default one
+	// minute. Retention also runs once in Open, and the size limit is
+	// checked after every commit.
+	RetentionEvery time.Duration
+	// MaxBatch is the most appends stored in one transaction; default 512.
+	MaxBatch int
+	// BusyTimeout is how long a write waits for a lock held by another
+	// connection to the file before failing with ErrUnavailable; default 5s.
+	BusyTimeout time.Duration
+	// OnCommit, if set, is called from the writer goroutine after each
+	// successful commit that stored something, with the newly stored
+	// (non-duplicate) records of that batch in Seq order, before the
+	// corresponding Append calls return. It is never called concurrently
+	// and should be quick: appends wait for it. The slice and the records
+	// belong to the callee.
+	OnCommit func([]Record)
+	// Now is the clock for retention; default time.Now. Append also uses
+	// it for a Record whose ReceivedAt is zero.
+	Now func() time.Time
+	// Logger receives retention and failure reports; default slog.Default().
+	Logger *slog.Logger
+
+	// onBatch, if set, is called by the writer with each batch it has taken,
+	// before the transaction starts. Tests use it to observe and pace the
+	// writer.
+	onBatch func(n int)
+	// retentionChunk overrides defaultRetentionChunk; tests make it small.
+	retentionChunk int
+}
+
+// Defaults for Options.
+const (
+	defaultRetentionEvery = time.Minute
+	defaultMaxBatch       = 512
+	defaultBusyTimeout    = 5 * time.Second
+
+	schemaVersion         = 1
+	replayChunk           = 1000 // records per read query in Replay
+	defaultRetentionChunk = 5000 // most rows one retention statement deletes
+)
+
+// The earliest and latest ReceivedAt that fit in int64 unix nanoseconds.
+var (
+	minReceivedAt = time.Unix(0, -1<<63)
+	maxReceivedAt = time.Unix(0, 1<<63-1)
+)
+
+// Journal is an open journal. Its methods are safe for concurrent use.
+type Journal struct {
+	opts Options // with defaults applied
+	log  *slog.Logger
+
+	wdb *sql.DB // the writer's connection (MaxOpenConns 1); used only by the writer goroutine and Open
+	rdb *sql.DB // readers' connections (query_only)
+
+	reqs chan *request // unbuffered: a request is taken when the writer receives it
+	quit chan struct{} // closed by Close
+	done chan struct{} // closed when the writer goroutine has returned
+
+	closed    atomic.Bool
+	closeOnce sync.Once
+
+	count atomic.Int64 // records held; written only by the writer (and Open)
+	bytes atomic.Int64 // payload bytes held; written only by the writer (and Open)
+
+	replayChunk int // records per query in Replay; a field so tests can make chunks small
+
+	w writer // state owned by the writer goroutine
+}
+
+// Open opens (creating if needed) the journal at opts.Path, applies
+// retention once, and starts the writer goroutine; Close stops it.
+func Open(ctx context.Context, opts Options) (*Journal, error) {
+	if opts.Path == "" {
+		return nil, errors.New("journal: open: empty path")
+	}
+	if opts.MaxAge < 0 || opts.MaxBytes < 0 || opts.MaxBatch < 0 || opts.RetentionEvery < 0 || opts.BusyTimeout < 0 {
+		return nil, errors.New("journal: open: negative option")
+	}
+	if opts.RetentionEvery == 0 {
+		opts.RetentionEvery = defaultRetentionEvery
+	}
+	if opts.MaxBatch == 0 {
+		opts.MaxBatch = defaultMaxBatch
+	}
+	if opts.BusyTimeout == 0 {
+		opts.BusyTimeout = defaultBusyTimeout
+	}
+	if opts.retentionChunk == 0 {
+		opts.retentionChunk = defaultRetentionChunk
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	path, err := filepath.Abs(opts.Path)
+	if err != nil {
+		return nil, fmt.Errorf("journal: open %s: %w", opts.Path, err)
+	}
+	opts.Path = path
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return nil, fmt.Errorf("journal: open %s: %w", path, err)
+	}
+
+	j := &Journal{
+		opts:        opts,
+		log:         opts.Logger.With("journal", path),
+		reqs:        make(chan *request),
+		quit:        make(chan struct{}),
+		done:        make(chan struct{}),
+		replayChunk: replayChunk,
+	}
+	if err := j.open(ctx); err != nil {
+		j.closeDBs()
+		return nil, fmt.Errorf("journal: open %s: %w", path, err)
+	}
+	go j.run()
+	return j, nil
+}
+
+// open connects both databases, migrates the schema, loads the counters and
+// applies retention.
+func (j *Journal) open(ctx context.Context) error {
+	var err error
+	j.wdb, err = sql.Open("sqlite", dsn(j.opts.Path, j.opts.BusyTimeout, true))
+	if err != nil {
+		return err
+	}
+	// One connection: the writer goroutine is its only user, and SQLite
+	// allows one writer anyway. Keep it open so statements stay prepared.
+	j.wdb.SetMaxOpenConns(1)
+	j.wdb.SetMaxIdleConns(1)
+	j.wdb.SetConnMaxLifetime(0)
+	j.wdb.SetConnMaxIdleTime(0)
+	if err := j.migrate(ctx); err != nil {
+		return err
+	}
+	if err := j.loadCounters(ctx); err != nil {
+		return err
+	}
+	// The reader is opened after the writer has switched the file to WAL
+	// and created the schema.
+	j.rdb, err = sql.Open("sqlite", dsn(j.opts.Path, j.opts.BusyTimeout, false))
+	if err != nil {
+		return err
+	}
+	if err := j.rdb.PingContext(ctx); err != nil {
+		return fmt.Errorf("reader: %w", err)
+	}
+	if err := j.prepare(ctx); err != nil {
+		return err
+	}
+	// Retention runs to completion before Open returns.
+	j.startRetention()
+	for j.w.ret.active {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		j.retainStep(ctx)
+	}
+	return nil
+}
+
+// dsn builds the modernc.org/sqlite data source name for path. The writer's
+// connection switches the file to WAL, syncs fully on commit and begins its
+// transactions with BEGIN IMMEDIATE; readers are query_only.
+func dsn(path string, busy time.Duration, writer bool) string {
+	ms := busy.Milliseconds()
+	if ms < 1 {
+		ms = 1
+	}
+	q := url.Values{}
+	q.Add("_pragma", fmt.Sprintf("busy_timeout(%d)", ms))
+	q.Add("_pragma", "foreign_keys(1)")
+	if writer {
+		q.Add("_pragma", "journal_mode(WAL)")
+		q.Add("_pragma", "synchronous(FULL)")
+		q.Set("_txlock", "immediate")
+	} else {
+		q.Add("_pragma", "query_only(1)")
+	}
+	// url.URL escapes '?', '#', '%' and spaces in the path, which SQLite's
+	// URI parser decodes again.
+	u := url.URL{Scheme: "file", Path: filepath.ToSlash(path), RawQuery: q.Encode()}
+	return u.String()
+}
+
+// The schema, version 1.
+const schemaV1 = `
+CREATE TABLE IF NOT EXISTS events (
+	seq         INTEGER PRIMARY KEY AUTOINCREMENT,
+	received_at INTEGER NOT NULL,
+	source      TEXT    NOT NULL,
+	kind        TEXT    NOT NULL,
+	hint        TEXT    NOT NULL DEFAULT '',
+	subject     TEXT    NOT NULL DEFAULT '',
+	key         BLOB    NOT NULL,
+	payload     BLOB    NOT NULL
+);
+CREATE INDEX IF NOT EXISTS events_key ON events (key);
+CREATE INDEX IF NOT EXISTS events_subject_seq ON events (subject, seq) WHERE subject <> '';
+CREATE INDEX IF NOT EXISTS events_received_at ON events (received_at);
+PRAGMA user_version = 1;
+`
+
+// migrate creates the schema in a fresh file and refuses a file written by a
+// newer version.
+func (j *Journal) migrate(ctx context.Context) error {
+	var v int
+	if err := j.wdb.QueryRowContext(ctx, "PRAGMA user_version").Scan(&v); err != nil {
+		return fmt.Errorf("schema version: %w", err)
+	}
+	switch {
+	case v == schemaVersion:
+		return nil
+	case v > schemaVersion:
+		return fmt.Errorf("schema version %d is newer than this program's %d", v, schemaVersion)
+	}
+	tx, err := j.wdb.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("create schema: %w", err)
+	}
+	defer tx.Rollback() //nolint:errcheck // after Commit this is a no-op
+	if _, err := tx.ExecContext(ctx, schemaV1); err != nil {
+		return fmt.Errorf("create schema: %w", err)
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("create schema: %w", err)
+	}
+	return nil
+}
+
+// loadCounters reads the record count and payload bytes once; afterwards the
+// writer keeps them up to date.
+func (j *Journal) loadCounters(ctx context.Context) error {
+	var n, b int64
+	err := j.wdb.QueryRowContext(ctx,
+		"SELECT count(*), coalesce(sum(length(payload)), 0) FROM events").Scan(&n, &b)
+	if err != nil {
+		return fmt.Errorf("count records: %w", err)
+	}
+	j.count.Store(n)
+	j.bytes.Store(b)
+	return nil
+}
+
+// Append journals r (r.Seq is ignored; a zero r.ReceivedAt becomes Now()) and
+// returns once it is durably committed or recognised as a duplicate.
+// duplicate=true means nothing new was stored and seq is the Seq of the
+// existing record.
+//
+// Concurrent Appends share one transaction and one fsync. If ctx is done
+// before the writer has taken the request, Append returns ctx.Err() and
+// nothing is stored; once taken, Append waits for and returns the outcome
+// even if ctx ends meanwhile (the wait is bounded by Options.BusyTimeout plus
+// the commit itself).
+//
+// A failure to write wraps ErrUnavailable; after Close, Append returns
+// ErrClosed.
+func (j *Journal) Append(ctx context.Context, r Record, d Dedupe) (seq int64, duplicate bool, err error) {
+	if d < DedupeContent || d > DedupeNone {
+		return 0, false, fmt.Errorf("journal: append: unknown dedupe mode %v", d)
+	}
+	if j.closed.Load() {
+		return 0, false, ErrClosed
+	}
+	if err := ctx.Err(); err != nil {
+		return 0, false, err
+	}
+	if r.ReceivedAt.IsZero() {
+		r.ReceivedAt = j.opts.Now()
+	}
+	if r.ReceivedAt.Before(minReceivedAt) || r.ReceivedAt.After(maxReceivedAt) {
+		return 0, false, fmt.Errorf("journal: append: received_at %v out of range", r.ReceivedAt)
+	}
+	r.Seq = 0
+	r.ReceivedAt = time.Unix(0, r.ReceivedAt.UnixNano()).UTC() // as Replay will return it
+	// Copy the payload: OnCommit may keep it after the caller reuses its buffer.
+	p := make([]byte, len(r.Payload))
+	copy(p, r.Payload)
+	r.Payload = p
+
+	req := &request{
+		rec:    r,
+		dedupe: d,
+		key:    ContentKey(r.Source, r.Hint, r.Payload),
+		resp:   make(chan result, 1), // the writer never blocks on an abandoned request
+	}
+	select {
+	case j.reqs <- req:
+	case <-ctx.Done():
+		return 0, false, ctx.Err()
+	case <-j.quit:
+		return 0, false, ErrClosed
+	}
+	res := <-req.resp
+	return res.seq, res.duplicate, res.err
+}
+
+// Replay calls fn for every record with Seq > after, in Seq order, and stops
+// at the first error fn returns, returning it. Records are read in chunks of
+// a thousand, each with its own short read transaction, and fn is never
+// called while a read transaction is open; records appended while Replay runs
+// may or may not be seen.
+func (j *Journal) Replay(ctx context.Context, after int64, fn func(Record) error) error {
+	for {
+		recs, err := j.page(ctx, after, j.replayChunk)
+		if err != nil {
+			return fmt.Errorf("journal: replay after %d: %w", after, err)
+		}
+		for _, r := range recs {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			if err := fn(r); err != nil {
+				return err
+			}
+			after = r.Seq
+		}
+		if len(recs) < j.replayChunk {
+			return nil
+		}
+	}
+}
+
+// Page returns up to limit records with Seq > after, in Seq order. The slice
+// is never nil; it is empty when there is nothing after the cursor or limit is
+// not positive.
+func (j *Journal) Page(ctx context.Context, after int64, limit int) ([]Record, error) {
+	recs, err := j.page(ctx, after, limit)
+	if err != nil {
+		return nil, fmt.Errorf("journal: page after %d: %w", after, err)
+	}
+	return recs, nil
+}
+
+func (j *Journal) page(ctx context.Context, after int64, limit int) ([]Record, error) {
+	if j.closed.Load() {
+		return nil, ErrClosed
+	}
+	if limit <= 0 {
+		return []Record{}, nil
+	}
+	rows, err := j.rdb.QueryContext(ctx, `
+		SELECT seq, received_at, source, kind, hint, subject, payload
+		FROM events WHERE seq > ? ORDER BY seq LIMIT ?`, after, limit)
+	if err != nil {
+		return nil, j.readErr(err)
+	}
+	defer rows.Close()
+	recs := make([]Record, 0, min(limit, replayChunk))
+	for rows.Next() {
+		var r Record
+		var ns int64
+		if err := rows.Scan(&r.Seq, &ns, &r.Source, &r.Kind, &r.Hint, &r.Subject, &r.Payload); err != nil {
+			return nil, err
+		}
+		r.ReceivedAt = time.Unix(0, ns).UTC()
+		if r.Payload == nil {
+			r.Payload = []byte{}
+		}
+		recs = append(recs, r)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, j.readErr(err)
+	}
+	return recs, nil
+}
+
+// LastSeq returns the highest Seq stored (0 if the journal is empty).
+func (j *Journal) LastSeq(ctx context.Context) (int64, error) {
+	if j.closed.Load() {
+		return 0, ErrClosed
+	}
+	var seq int64
+	err := j.rdb.QueryRowContext(ctx, "SELECT coalesce(max(seq), 0) FROM events").Scan(&seq)
+	if err != nil {
+		return 0, fmt.Errorf("journal: last seq: %w", j.readErr(err))
+	}
+	return seq, nil
+}
+
+// Stats returns the number of records and the payload bytes held. The
+// figures are kept by the writer as it commits and deletes, so Stats costs
+// no query.
+func (j *Journal) Stats(ctx context.Context) (count int64, bytes int64, err error) {
+	if j.closed.Load() {
+		return 0, 0, ErrClosed
+	}
+	if err := ctx.Err(); err != nil {
+		return 0, 0, err
+	}
+	return j.count.Load(), j.bytes.Load(), nil
+}
+
+// Ping checks that the database answers a read (used by /healthz).
+func (j *Journal) Ping(ctx context.Context) error {
+	if j.closed.Load() {
+		return ErrClosed
+	}
+	var v int
+	if err := j.rdb.QueryRowContext(ctx, "PRAGMA user_version").Scan(&v); err != nil {
+		return fmt.Errorf("journal: ping: %w", j.readErr(err))
+	}
+	if v != schemaVersion {
+		return fmt.Errorf("journal: ping: schema version %d, want %d", v, schemaVersion)
+	}
+	return nil
+}
+
+// readErr reports ErrClosed for a read that failed because Close ran under it.
+func (j *Journal) readErr(err error) error {
+	if j.closed.Load() {
+		return ErrClosed
+	}
+	return err
+}
+
+// Close stops the writer and closes the database. Appends already taken by
+// the writer complete; the others return ErrClosed. Close waits for the
+// writer goroutine to return. Calling Close again does nothing and returns
+// nil.
+func (j *Journal) Close() error {
+	var err error
+	j.closeOnce.Do(func() {
+		j.closed.Store(true)
+		close(j.quit)
+		<-j.done
+		err = j.closeDBs()
+		if err != nil {
+			err = fmt.Errorf("journal: close: %w", err)
+		}
+	})
+	return err
+}
+
+// closeDBs closes the prepared statements and both databases.
+func (j *Journal) closeDBs() error {
+	var errs []error
+	for _, s := range []*sql.Stmt{j.w.stmtInsert, j.w.stmtByKey, j.w.stmtLatest} {
+		if s != nil {
+			errs = append(errs, s.Close())
+		}
+	}
+	if j.wdb != nil {
+		errs = append(errs, j.wdb.Close())
+	}
+	if j.rdb != nil {
+		errs = append(errs, j.rdb.Close())
+	}
+	return errors.Join(errs...)
+}

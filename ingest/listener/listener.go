@@ -1,0 +1,199 @@
+// Package listener is chatdeck's HTTP front: the vendors' webhook routes and
+// the JSON API (board, journal, health). Every error is JSON
+// {"error":"..."} with a status that says what happened; nothing a client
+// sends can make it answer 5xx except an unavailable journal (503).
+package listener
+
+import (
+	"context"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net/http"
+	"runtime/debug"
+	"strings"
+	"time"
+
+	"github.com/chatdeck/chatdeck/ingest/board"
+	"github.com/chatdeck/chatdeck/ingest/event"
+	"github.com/chatdeck/chatdeck/ingest/hub"
+	"github.com/chatdeck/chatdeck/ingest/journal"
+)
+
+// DefaultMaxBody is the default limit on a webhook body: 1 MiB.
+const DefaultMaxBody = 1 << 20
+
+// Store is what the listener needs of the hub.
+type Store interface {
+	Ingest(ctx context.Context, ev *event.Event, hint string) (hub.Result, error)
+	Read(fn func(b *board.Board))
+	Events(ctx context.Context, after int64, limit int) ([]journal.Record, error)
+	Healthy(ctx context.Context) error
+}
+
+// Config configures the listener.
+type Config struct {
+	// Token guards every route but /healthz and /metrics: webhooks carry it
+	// as ?token=, API clients as "Authorization: Bearer". Required.
+	Token string
+	// MaxBody limits a webhook body; DefaultMaxBody if zero.
+	MaxBody int64
+	// Now is the clock; time.Now if nil.
+	Now    func() time.Time
+	Logger *slog.Logger
+}
+
+// Listener serves the HTTP routes. Create it with New.
+type Listener struct {
+	cfg   Config
+	token [sha256.Size]byte
+	store Store
+	log   *slog.Logger
+	mux   *http.ServeMux
+}
+
+// New returns the listener's handler over store.
+func New(cfg Config, store Store) (*Listener, error) {
+	if cfg.Token == "" {
+		return nil, errors.New("listener: a token is required")
+	}
+	if cfg.MaxBody <= 0 {
+		cfg.MaxBody = DefaultMaxBody
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	l := &Listener{cfg: cfg, token: sha256.Sum256([]byte(cfg.Token)), store: store, log: cfg.Logger, mux: http.NewServeMux()}
+	l.route("/webhooks/comm100", http.MethodPost, l.webhookAuth(l.comm100))
+	l.route("/webhooks/chatlio/{kind}", http.MethodPost, l.webhookAuth(l.chatlio))
+	l.route("/webhooks/jivochat", http.MethodPost, l.webhookAuth(l.jivo))
+	l.route("/v1/board", http.MethodGet, l.bearer(l.getBoard))
+	l.route("/v1/events", http.MethodGet, l.bearer(l.getEvents))
+	l.route("/healthz", http.MethodGet, l.healthz)
+	l.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, http.StatusNotFound, "no route "+r.URL.Path)
+	})
+	return l, nil
+}
+
+// Handle adds a route (for other parts of the server: the stream, metrics,
+// actions). The pattern follows net/http.ServeMux.
+func (l *Listener) Handle(pattern string, h http.Handler) { l.mux.Handle(pattern, h) }
+
+// Bearer wraps h with the API's token check.
+func (l *Listener) Bearer(h http.HandlerFunc) http.HandlerFunc { return l.bearer(h) }
+
+func (l *Listener) route(path, method string, h http.HandlerFunc) {
+	l.mux.HandleFunc(path, func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != method && !(method == http.MethodGet && r.Method == http.MethodHead) {
+			w.Header().Set("Allow", method)
+			writeError(w, http.StatusMethodNotAllowed, r.Method+" not allowed on "+r.URL.Path+": use "+method)
+			return
+		}
+		h(w, r)
+	})
+}
+
+// ServeHTTP serves a request, turning a panic into a 500 and a log line.
+func (l *Listener) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	start := l.cfg.Now()
+	rec := &statusRecorder{ResponseWriter: w}
+	defer func() {
+		if p := recover(); p != nil {
+			if p == http.ErrAbortHandler {
+				panic(p)
+			}
+			l.log.Error("panic in handler", "path", r.URL.Path, "panic", p, "stack", string(debug.Stack()))
+			if !rec.wrote {
+				writeError(rec, http.StatusInternalServerError, "internal error")
+			}
+		}
+		l.log.Debug("request", "method", r.Method, "path", r.URL.Path, "status", rec.status,
+			"took", l.cfg.Now().Sub(start), "remote", r.RemoteAddr)
+	}()
+	l.mux.ServeHTTP(rec, r)
+}
+
+type statusRecorder struct {
+	http.ResponseWriter
+	status int
+	wrote  bool
+}
+
+func (s *statusRecorder) WriteHeader(code int) {
+	if !s.wrote {
+		s.status, s.wrote = code, true
+	}
+	s.ResponseWriter.WriteHeader(code)
+}
+
+func (s *statusRecorder) Write(b []byte) (int, error) {
+	if !s.wrote {
+		s.status, s.wrote = http.StatusOK, true
+	}
+	return s.ResponseWriter.Write(b)
+}
+
+// Unwrap lets http.ResponseController reach the connection (WebSocket).
+func (s *statusRecorder) Unwrap() http.ResponseWriter { return s.ResponseWriter }
+
+func (l *Listener) tokenOK(got string) bool {
+	sum := sha256.Sum256([]byte(got))
+	return subtle.ConstantTimeCompare(sum[:], l.token[:]) == 1
+}
+
+func (l *Listener) webhookAuth(h http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		tok := r.URL.Query().Get("token")
+		if tok == "" {
+			writeError(w, http.StatusUnauthorized, "missing token: add ?token=… to the webhook URL")
+			return
+		}
+		if !l.tokenOK(tok) {
+			writeError(w, http.StatusUnauthorized, "wrong token")
+			return
+		}
+		h(w, r)
+	}
+}
+
+func (l *Listener) bearer(h http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		auth := r.Header.Get("Authorization")
+		scheme, tok, ok := strings.Cut(auth, " ")
+		if !ok || !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(tok) == "" {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="chatdeck"`)
+			writeError(w, http.StatusUnauthorized, "missing bearer token: send Authorization: Bearer <token>")
+			return
+		}
+		if !l.tokenOK(strings.TrimSpace(tok)) {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="chatdeck", error="invalid_token"`)
+			writeError(w, http.StatusUnauthorized, "wrong token")
+			return
+		}
+		h(w, r)
+	}
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	_ = enc.Encode(v)
+}
+
+// ErrorBody is the JSON of every error answer.
+type ErrorBody struct {
+	Error string `json:"error"`
+}
+
+func writeError(w http.ResponseWriter, status int, msg string) {
+	writeJSON(w, status, ErrorBody{Error: msg})
+}
