@@ -283,6 +283,7 @@ func TestBadInputGetsNamedErrors(t *testing.T) {
 		{"missing chat id", "POST", "/webhooks/jivochat?token=" + token, "application/json", []byte(`{"event_name":"chat_accepted"}`), "", 400, "chat_id"},
 		{"too large", "POST", "/webhooks/comm100?token=" + token, "application/json", big, "", 413, "larger than"},
 		{"form body", "POST", "/webhooks/comm100?token=" + token, "application/x-www-form-urlencoded", []byte(`a=b`), "", 415, "not JSON"},
+		{"multipart body", "POST", "/webhooks/comm100?token=" + token, "multipart/form-data; boundary=x", []byte("--x\r\n"), "", 415, "multipart/form-data"},
 		{"unknown chatlio kind", "POST", "/webhooks/chatlio/party?token=" + token, "application/json", []byte(`{}`), "", 404, "party"},
 		{"unknown route", "GET", "/nope", "", nil, "", 404, "no route"},
 		{"wrong method", "GET", "/webhooks/comm100?token=" + token, "", nil, "", 405, "use POST"},
@@ -308,6 +309,15 @@ func TestBadInputGetsNamedErrors(t *testing.T) {
 	}
 	if r := s.do("GET", "/healthz", "", nil, ""); r.status != 200 || r.json(t)["status"] != "ok" {
 		t.Errorf("healthz after bad input: %d %s", r.status, r.body)
+	}
+}
+
+func TestMislabelledJSONIsTaken(t *testing.T) {
+	s := start(t, filepath.Join(t.TempDir(), "j.db"))
+	r := s.do("POST", "/webhooks/comm100?token="+token, "application/x-www-form-urlencoded",
+		[]byte(`{"event":"away","operator_id":"abc"}`), "")
+	if r.status != 200 || r.json(t)["kind"] != "agent_status_changed" {
+		t.Fatalf("JSON labelled as a form: %d %s", r.status, r.body)
 	}
 }
 

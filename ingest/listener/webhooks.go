@@ -95,10 +95,6 @@ func (l *Listener) visitorData(ev *event.Event) []JivoField {
 // itself when it fails.
 func (l *Listener) take(w http.ResponseWriter, r *http.Request, source event.Source, hint string) (*event.Event, []byte, bool) {
 	ct := r.Header.Get("Content-Type")
-	if !acceptableType(ct) {
-		writeError(w, http.StatusUnsupportedMediaType, "content type "+strconv.Quote(ct)+" is not JSON: send application/json")
-		return nil, nil, false
-	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, l.cfg.MaxBody))
 	if err != nil {
 		var tooBig *http.MaxBytesError
@@ -111,6 +107,12 @@ func (l *Listener) take(w http.ResponseWriter, r *http.Request, source event.Sou
 	}
 	norm, err := decode.Normalise(body, ct)
 	if err != nil {
+		// The label is advisory (senders mislabel JSON as a form): only a
+		// body that is not JSON either is refused for its type.
+		if !jsonish(ct) {
+			writeError(w, http.StatusUnsupportedMediaType, "content type "+strconv.Quote(ct)+" is not JSON, and neither is the body: send application/json")
+			return nil, nil, false
+		}
 		writeError(w, http.StatusBadRequest, err.Error())
 		return nil, nil, false
 	}
@@ -131,9 +133,9 @@ func (l *Listener) take(w http.ResponseWriter, r *http.Request, source event.Sou
 	return &ev, norm, true
 }
 
-// acceptableType allows JSON, text (some senders label JSON so), binary
-// streams and no type at all; forms and the like are refused.
-func acceptableType(ct string) bool {
+// jsonish reports whether a content type may label JSON: JSON types, text,
+// binary streams, or no type at all.
+func jsonish(ct string) bool {
 	if strings.TrimSpace(ct) == "" {
 		return true
 	}

@@ -1,0 +1,186 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/chatdeck/chatdeck/fixtures"
+)
+
+// binary is the chatdeck binary built once for the process tests.
+var binary string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "chatdeck-bin")
+	if err != nil {
+		panic(err)
+	}
+	binary = filepath.Join(dir, "chatdeck")
+	if out, err := exec.Command("go", "build", "-o", binary, ".").CombinedOutput(); err != nil {
+		os.Stderr.Write(out)
+		panic(err)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// proc is a running `chatdeck serve`.
+type proc struct {
+	cmd  *exec.Cmd
+	addr string
+	logs *bytes.Buffer
+	done chan error
+}
+
+func startServe(t *testing.T, state string, args ...string) *proc {
+	t.Helper()
+	cmd := exec.Command(binary, append([]string{"serve", "--listen", "127.0.0.1:0"}, args...)...)
+	cmd.Env = append(os.Environ(), "XDG_STATE_HOME="+state, "XDG_CONFIG_HOME="+filepath.Join(state, "config"),
+		"CHATDECK_TOKEN=", "CHATDECK_DB=")
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	p := &proc{cmd: cmd, logs: &bytes.Buffer{}, done: make(chan error, 1)}
+	addrc := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(stderr)
+		for sc.Scan() {
+			line := sc.Bytes()
+			p.logs.Write(append(line, '\n'))
+			var rec struct{ Msg, Addr string }
+			if json.Unmarshal(line, &rec) == nil && rec.Msg == "chatdeck serving" {
+				addrc <- rec.Addr
+			}
+		}
+		p.done <- cmd.Wait()
+	}()
+	t.Cleanup(func() { _ = cmd.Process.Kill() })
+	select {
+	case p.addr = <-addrc:
+	case err := <-p.done:
+		t.Fatalf("serve exited early: %v\n%s", err, p.logs)
+	case <-time.After(30 * time.Second):
+		t.Fatal("serve did not start in 30 s")
+	}
+	return p
+}
+
+func (p *proc) stop(t *testing.T) {
+	t.Helper()
+	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-p.done:
+		if err != nil {
+			t.Fatalf("serve exited with %v after SIGTERM\n%s", err, p.logs)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("serve did not stop within 30 s of SIGTERM")
+	}
+	if !strings.Contains(p.logs.String(), `"msg":"journal closed"`) {
+		t.Errorf("serve did not close its journal:\n%s", p.logs)
+	}
+}
+
+func boardOf(t *testing.T, addr, token string) map[string]any {
+	t.Helper()
+	req, _ := http.NewRequest("GET", "http://"+addr+"/v1/board", nil)
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var m map[string]any
+	if err := json.NewDecoder(resp.Body).Decode(&m); err != nil || resp.StatusCode != 200 {
+		t.Fatalf("board: %d %v", resp.StatusCode, err)
+	}
+	return m
+}
+
+func chatStates(b map[string]any) map[string]string {
+	out := map[string]string{}
+	for _, c := range b["chats"].([]any) {
+		m := c.(map[string]any)
+		out[m["source"].(string)+"/"+m["id"].(string)] = m["state"].(string)
+	}
+	return out
+}
+
+// TestServeKeepsEverythingAcrossRestart runs the real binary: every payload
+// posted is answered 200 and on the board, the generated token survives a
+// restart, SIGTERM stops it cleanly, and the board comes back from the
+// journal.
+func TestServeKeepsEverythingAcrossRestart(t *testing.T) {
+	state := t.TempDir()
+	p := startServe(t, state)
+	tokenBytes, err := os.ReadFile(filepath.Join(state, "chatdeck", "token"))
+	if err != nil {
+		t.Fatalf("no token file: %v", err)
+	}
+	token := strings.TrimSpace(string(tokenBytes))
+	if len(token) < 32 || strings.Contains(p.logs.String(), token) {
+		t.Fatalf("token %q too short or logged", token)
+	}
+	post := func(addr string, f fixtures.Payload) int {
+		resp, err := http.Post("http://"+addr+f.Route+"?token="+token, "application/json", bytes.NewReader(f.Body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	for _, f := range fixtures.Webhooks() {
+		if code := post(p.addr, f); code != 200 {
+			t.Fatalf("%s answered %d", f.File, code)
+		}
+	}
+	before := boardOf(t, p.addr, token)
+	states := chatStates(before)
+	want := map[string]string{
+		"comm100/16c2cc3a-1b15-4b4f-9298-1cd04d6cec15": "ended",
+		"chatlio/e3d1800d-2d9e-4966-4500-9ff986cfa197": "ended",
+		"jivochat/3537": "active",
+		"jivochat/7676": "ended",
+	}
+	for k, v := range want {
+		if states[k] != v {
+			t.Errorf("chat %s is %q, want %q", k, states[k], v)
+		}
+	}
+	p.stop(t)
+
+	p2 := startServe(t, state)
+	after := boardOf(t, p2.addr, token)
+	if got := chatStates(after); len(got) != len(states) {
+		t.Errorf("after restart %d chats, want %d", len(got), len(states))
+	}
+	if after["cursor"] != before["cursor"] {
+		t.Errorf("cursor %v after restart, want %v", after["cursor"], before["cursor"])
+	}
+	// A vendor retry after the restart is still one chat.
+	if code := post(p2.addr, fixtures.Webhooks()[1]); code != 200 {
+		t.Fatalf("retry answered %d", code)
+	}
+	if again := boardOf(t, p2.addr, token); again["cursor"] != before["cursor"] {
+		t.Errorf("a retry after restart moved the cursor to %v", again["cursor"])
+	}
+	p2.stop(t)
+}
