@@ -39,11 +39,17 @@ type Config struct {
 
 // Comm100Config holds the Comm100 API settings.
 type Comm100Config struct {
-	API         string `koanf:"api"`
-	AccessToken string `koanf:"access_token"`
-	Email       string `koanf:"email"`
-	APIKey      string `koanf:"api_key"`
-	SiteID      string `koanf:"site_id"`
+	API          string        `koanf:"api"`
+	AccessToken  string        `koanf:"access_token"`
+	RefreshToken string        `koanf:"refresh_token"`
+	ClientID     string        `koanf:"client_id"`
+	ClientSecret string        `koanf:"client_secret"`
+	TokenURL     string        `koanf:"token_url"`
+	Email        string        `koanf:"email"`
+	APIKey       string        `koanf:"api_key"`
+	SiteID       string        `koanf:"site_id"`
+	Budget       int           `koanf:"budget"`
+	PollInterval time.Duration `koanf:"poll_interval"`
 }
 
 // setting is one configuration key with its flag, environment variable and
@@ -67,7 +73,13 @@ var settings = []setting{
 	{"log_level", "log-level", "CHATDECK_LOG_LEVEL", "info", "log level: debug, info, warn, error"},
 	{"log_file", "log-file", "CHATDECK_LOG_FILE", "", "log to this file instead of stderr"},
 	{"comm100.api", "comm100-api", "COMM100_API_BASE", "", "Comm100 API base URL, e.g. https://api15.comm100.io/v4"},
+	{"comm100.budget", "comm100-budget", "COMM100_BUDGET", "150", "most Comm100 API calls per 5 minutes, polls and actions together (documented limit: 300)"},
+	{"comm100.poll_interval", "poll-interval", "COMM100_POLL_INTERVAL", "15s", "how often to poll Comm100 agents and visitors"},
+	{"comm100.token_url", "", "COMM100_TOKEN_URL", "", ""},
 	{"comm100.access_token", "", "COMM100_ACCESS_TOKEN", "", ""},
+	{"comm100.refresh_token", "", "COMM100_REFRESH_TOKEN", "", ""},
+	{"comm100.client_id", "", "COMM100_CLIENT_ID", "", ""},
+	{"comm100.client_secret", "", "COMM100_CLIENT_SECRET", "", ""},
 	{"comm100.email", "", "COMM100_EMAIL", "", ""},
 	{"comm100.api_key", "", "COMM100_API_KEY", "", ""},
 	{"comm100.site_id", "", "COMM100_SITE_ID", "", ""},

@@ -17,10 +17,12 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/chatdeck/chatdeck/ingest/actions"
 	"github.com/chatdeck/chatdeck/ingest/board"
 	"github.com/chatdeck/chatdeck/ingest/hub"
 	"github.com/chatdeck/chatdeck/ingest/journal"
 	"github.com/chatdeck/chatdeck/ingest/listener"
+	"github.com/chatdeck/chatdeck/ingest/poller"
 )
 
 func newServe() *cobra.Command {
@@ -73,7 +75,25 @@ func serve(ctx context.Context, cfg Config, cfgPath string, stderr io.Writer) er
 		}
 		log.Info("journal closed")
 	}()
-	l, err := listener.New(listener.Config{Token: token, MaxBody: cfg.MaxBody, Logger: log}, h)
+	api, err := comm100Client(cfg, log)
+	if err != nil {
+		return err
+	}
+	var acts actions.Actions
+	if api != nil {
+		acts = &actions.Direct{API: api, Sink: h}
+		p := poller.New(poller.Config{API: api, Sink: h, Interval: cfg.Comm100.PollInterval, Logger: log})
+		pollCtx, stopPoll := context.WithCancel(ctx)
+		polled := make(chan struct{})
+		go func() {
+			defer close(polled)
+			_ = p.Run(pollCtx)
+		}()
+		// Runs before the journal closes (defers run last-in first-out).
+		defer func() { stopPoll(); <-polled }()
+		log.Info("polling Comm100", "api", api.BaseURL(), "every", cfg.Comm100.PollInterval, "budget", api.Budget().String())
+	}
+	l, err := listener.New(listener.Config{Token: token, MaxBody: cfg.MaxBody, Logger: log, Actions: acts}, h)
 	if err != nil {
 		return err
 	}

@@ -89,6 +89,9 @@ func (b *Board) setStatus(ag *Agent, s event.AgentStatus, name string, at time.T
 // poll: agents in it get their status, name and chat count; agents that an
 // earlier poll listed and this one does not are offline.
 func (b *Board) agentsSnapshot(ev *event.Event) {
+	if len(ev.SnapshotStatuses) > 0 {
+		b.statuses[ev.Source] = ev.SnapshotStatuses
+	}
 	seen := make(map[key]bool, len(ev.SnapshotAgents))
 	for _, a := range ev.SnapshotAgents {
 		ag := b.seeAgent(ev.Source, a, ev.ReceivedAt)
@@ -213,4 +216,10 @@ func (b *Board) VisitorHistory(source event.Source, v *event.Visitor, excludeCha
 		return out, true
 	}
 	return History{}, false
+}
+
+// StatusOptions returns the statuses a source's agents can be set to, as
+// its last agents snapshot listed them (nil before any).
+func (b *Board) StatusOptions(source event.Source) []string {
+	return append([]string(nil), b.statuses[source]...)
 }

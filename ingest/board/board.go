@@ -68,8 +68,8 @@ func (c Config) withDefaults() Config {
 	if c.Window <= 0 {
 		c.Window = d.Window
 	}
-	if c.ShortAbandon < 0 {
-		c.ShortAbandon = 0
+	if c.ShortAbandon <= 0 {
+		c.ShortAbandon = d.ShortAbandon
 	}
 	if c.Capacity <= 0 {
 		c.Capacity = d.Capacity
@@ -115,6 +115,7 @@ type Board struct {
 	inbox     ring[InboxItem]
 	outcomes  outcomeLog
 	sources   map[event.Source]*SourceState
+	statuses  map[event.Source][]string // statuses agents can be set to
 	seq       int64
 	latest    time.Time
 	lastPrune time.Time
@@ -124,14 +125,15 @@ type Board struct {
 func New(cfg Config) *Board {
 	cfg = cfg.withDefaults()
 	return &Board{
-		cfg:     cfg,
-		chats:   map[key]*Chat{},
-		open:    map[key]*Chat{},
-		agents:  map[key]*Agent{},
-		history: map[key]*History{},
-		offline: ring[OfflineItem]{max: cfg.InboxSize},
-		inbox:   ring[InboxItem]{max: cfg.InboxSize},
-		sources: map[event.Source]*SourceState{},
+		cfg:      cfg,
+		chats:    map[key]*Chat{},
+		open:     map[key]*Chat{},
+		agents:   map[key]*Agent{},
+		history:  map[key]*History{},
+		offline:  ring[OfflineItem]{max: cfg.InboxSize},
+		inbox:    ring[InboxItem]{max: cfg.InboxSize},
+		sources:  map[event.Source]*SourceState{},
+		statuses: map[event.Source][]string{},
 	}
 }
 
@@ -190,12 +192,24 @@ func (b *Board) Apply(ev *event.Event) {
 	}
 }
 
-// SourceState is what the board knows of one source's freshness.
+// SourceState is what is known of one source's freshness: the board fills
+// in the events it applied; the hub adds its poller's state.
 type SourceState struct {
 	Source      event.Source `json:"source"`
 	LastEventAt time.Time    `json:"last_event_at,omitzero"`
 	LastKind    event.Kind   `json:"last_kind,omitempty"`
 	Events      int64        `json:"events"`
+	// Poll is the state of the source's API poller, when it has one.
+	Poll *PollState `json:"poll,omitempty"`
+}
+
+// PollState is a poller's freshness: when it last succeeded, and its last
+// error while it is failing.
+type PollState struct {
+	LastAttemptAt time.Time `json:"last_attempt_at,omitzero"`
+	LastOKAt      time.Time `json:"last_ok_at,omitzero"`
+	LastError     string    `json:"last_error,omitempty"`
+	LastErrorAt   time.Time `json:"last_error_at,omitzero"`
 }
 
 func (b *Board) noteSource(ev *event.Event) {

@@ -149,11 +149,13 @@ type View struct {
 	Inbox           []InboxItem                  `json:"inbox"`
 	Metrics         Metrics                      `json:"metrics"`
 	Sources         map[event.Source]SourceState `json:"sources"`
+	// StatusOptions lists, per source, the statuses agents can be set to.
+	StatusOptions map[event.Source][]string `json:"status_options"`
 }
 
 // View returns the whole board as of now.
 func (b *Board) View(now time.Time) View {
-	return View{
+	v := View{
 		Cursor:          b.seq,
 		At:              now,
 		Queue:           b.Queue(now, 0, -1),
@@ -163,5 +165,10 @@ func (b *Board) View(now time.Time) View {
 		Inbox:           b.Inbox(-1),
 		Metrics:         b.Metrics(now),
 		Sources:         b.Sources(),
+		StatusOptions:   map[event.Source][]string{},
 	}
+	for src := range b.statuses {
+		v.StatusOptions[src] = b.StatusOptions(src)
+	}
+	return v
 }

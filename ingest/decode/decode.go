@@ -61,6 +61,10 @@ func Decode(in Input) (event.Event, error) {
 			ev, err = decodeAgentsSnapshot(root)
 		case HintVisitors:
 			ev, err = decodeVisitorsSnapshot(root)
+		case HintAgentStatus:
+			ev, err = decodeAgentStatus(root)
+		case HintVisitor:
+			ev, err = decodeAPIVisitor(root)
 		default:
 			return event.Event{}, fmt.Errorf("comm100 %q: %w", in.Hint, ErrUnknownHint)
 		}

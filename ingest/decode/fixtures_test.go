@@ -36,14 +36,17 @@ const (
 
 // chatEndedMessages is the transcript of comm100/chat_ended.json, line by
 // line. The end line's (03:36:59) is end_time 1584416219323 (03:36:59.323Z)
-// to the second, so the site clock is UTC.
+// to the second, so the site clock is UTC. Lines without a time take the
+// time of the line before, or the chat's start (1584415801019) before the
+// first timed line.
 func chatEndedMessages() []event.Message {
+	said := time.Date(2020, 3, 17, 3, 30, 1, 0, time.UTC)
 	return []event.Message{
-		{From: event.FromSystem, Text: "Agent Walid has joined the chat."},
-		{From: event.FromAgent, Name: "Walid", Clock: "03:30:01", At: time.Date(2020, 3, 17, 3, 30, 1, 0, time.UTC),
+		{From: event.FromSystem, At: ms(1584415801019), Text: "Agent Walid has joined the chat."},
+		{From: event.FromAgent, Name: "Walid", Clock: "03:30:01", At: said,
 			Text: "testName thank you for contacting us! How may I help you?"},
-		{From: event.FromSystem, Text: "It's been a while since your last response. Please respond within the next few minutes or this chat will be ended."},
-		{From: event.FromSystem, Text: "The visitor has left the chat."},
+		{From: event.FromSystem, At: said, Text: "It's been a while since your last response. Please respond within the next few minutes or this chat will be ended."},
+		{From: event.FromSystem, At: said, Text: "The visitor has left the chat."},
 		{From: event.FromSystem, Text: "The chat is ended.", Clock: "03:36:59", At: time.Date(2020, 3, 17, 3, 36, 59, 0, time.UTC)},
 	}
 }
@@ -53,7 +56,7 @@ func chatEndedMessages() []event.Message {
 func chatEndedLegacyMessages() []event.Message {
 	at := func(h, m, s int) time.Time { return time.Date(2020, 3, 17, h, m, s, 0, time.UTC) }
 	return []event.Message{
-		{From: event.FromSystem, Text: "Agent Mei has joined the chat."},
+		{From: event.FromSystem, At: ms(1584436500000), Text: "Agent Mei has joined the chat."}, // the chat's start
 		{From: event.FromVisitor, Name: "Ana", Clock: "09:15:02", At: at(9, 15, 2), Text: "Hello, my order is late"},
 		{From: event.FromAgent, Name: "Mei", Clock: "09:15:40", At: at(9, 15, 40), Text: "Sorry to hear that, Ana. Let me check."},
 		{From: event.FromAgent, Name: "Mei", Clock: "09:16:10", At: at(9, 16, 10), Text: "It ships today."},
@@ -553,7 +556,8 @@ func TestComm100Transcripts(t *testing.T) {
 			got := ParseTranscript(transcript, tt.start, tt.end, tt.visitor, tt.agents)
 			checkEqual(t, "ParseTranscript", got, tt.want)
 
-			// Without an end time only the printed clocks are known.
+			// Without an end time only the printed clocks are known: no line
+			// has a time, not even those that borrow one.
 			noAnchor := ParseTranscript(transcript, time.Time{}, time.Time{}, tt.visitor, tt.agents)
 			for i, m := range noAnchor {
 				if !m.At.IsZero() {

@@ -1,6 +1,7 @@
 package decode
 
 import (
+	"encoding/json"
 	"strings"
 
 	"github.com/chatdeck/chatdeck/ingest/event"
@@ -9,11 +10,20 @@ import (
 // Hints for the Comm100 snapshots that the poller journals. Their payloads
 // are objects wrapping the API's answers verbatim:
 //
-//	agents_snapshot:   {"agents": <GET livechat/agents>, "directory": <GET global/agents>}
-//	visitors_snapshot: {"visitors": <GET livechat/visitors>}
+//	agents_snapshot:   {"agents": <GET livechat/agents>, "directory": <GET global/agents>,
+//	                    "away_statuses": <GET global/agentAwayStatuses>}
+//	visitors_snapshot: {"visitors": <GET livechat/visitors, the waiting ones>,
+//	                    "departments": <GET global/departments>}
+//
+// The outcomes of actions are journalled as the API answered them:
+//
+//	agent_status: <PUT livechat/agents/{id}>, an agent object
+//	visitor:      <PUT livechat/visitors/{id}>, a visitor object
 const (
-	HintAgents   = "agents_snapshot"
-	HintVisitors = "visitors_snapshot"
+	HintAgents      = "agents_snapshot"
+	HintVisitors    = "visitors_snapshot"
+	HintAgentStatus = "agent_status"
+	HintVisitor     = "visitor"
 )
 
 func decodeAgentsSnapshot(root node) (event.Event, error) {
@@ -41,15 +51,68 @@ func decodeAgentsSnapshot(root node) (event.Event, error) {
 		}
 		ev.SnapshotAgents = append(ev.SnapshotAgents, a)
 	}
+	// The statuses an agent can be set to: online, away, and the site's
+	// enabled custom away statuses (objects, or bare names).
+	ev.SnapshotStatuses = []string{"Online", "Away"}
+	if raw, _, ok := root.raw("away_statuses"); ok {
+		var items []json.RawMessage
+		if json.Unmarshal(raw, &items) != nil {
+			c.keep(&Error{Field: "away_statuses", Msg: "expected an array"})
+		}
+		for _, it := range items {
+			if name, err := scalarString(it); err == nil {
+				ev.SnapshotStatuses = append(ev.SnapshotStatuses, name)
+				continue
+			}
+			var m map[string]json.RawMessage
+			if json.Unmarshal(it, &m) != nil {
+				continue
+			}
+			n := node{path: "away_statuses", m: m}
+			if enabled, present := m["isEnabled"]; present && string(enabled) == "false" {
+				continue
+			}
+			if name := c.s(n, "name"); name != "" {
+				ev.SnapshotStatuses = append(ev.SnapshotStatuses, name)
+			}
+		}
+	}
 	return ev, c.err
+}
+
+func decodeAgentStatus(root node) (event.Event, error) {
+	var c collector
+	a := event.Agent{ID: c.s(root, "id"), StatusName: c.s(root, "status"), OngoingChats: c.i(root, "ongoingChats")}
+	a.Status = AgentStatus(a.StatusName)
+	if c.err == nil && (a.ID == "" || a.StatusName == "") {
+		return event.Event{}, &Error{Field: "id", Msg: "missing: an agent status answer must carry id and status"}
+	}
+	return event.Event{Kind: event.AgentStatusChanged, VendorEvent: HintAgentStatus, Agents: []event.Agent{a}}, c.err
+}
+
+func decodeAPIVisitor(root node) (event.Event, error) {
+	var c collector
+	v := apiVisitor(&c, root)
+	if c.err == nil && v.ID == "" {
+		return event.Event{}, &Error{Field: "id", Msg: "missing: a visitor answer must carry its id"}
+	}
+	return event.Event{Kind: event.VisitorUpdated, VendorEvent: HintVisitor, Visitor: &v}, c.err
 }
 
 func decodeVisitorsSnapshot(root node) (event.Event, error) {
 	var c collector
 	ev := event.Event{Kind: event.VisitorsSnapshot, VendorEvent: HintVisitors}
+	names := map[string]string{}
+	for _, d := range c.l(root, "departments") {
+		names[strings.ToLower(c.s(d, "id"))] = c.s(d, "name")
+	}
 	ev.SnapshotVisitors = []event.Visitor{}
 	for _, n := range c.l(root, "visitors") {
-		ev.SnapshotVisitors = append(ev.SnapshotVisitors, apiVisitor(&c, n))
+		v := apiVisitor(&c, n)
+		if v.Department != nil {
+			v.Department.Name = names[strings.ToLower(v.Department.ID)]
+		}
+		ev.SnapshotVisitors = append(ev.SnapshotVisitors, v)
 	}
 	return ev, c.err
 }

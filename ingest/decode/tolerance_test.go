@@ -688,6 +688,16 @@ func TestAgentsSnapshot(t *testing.T) {
 			ID: "c97a2afe-a38f-46f8-a55b-8ac9f873cd09", Name: "Walid", Email: "w@x.com",
 			Status: event.AgentOnline, StatusName: "Online", OngoingChats: 2,
 		}},
+		SnapshotStatuses: []string{"Online", "Away"}, // no away_statuses: the two built in
+	})
+
+	t.Run("away statuses", func(t *testing.T) {
+		ev := decodeJSON(t, event.Comm100, HintAgents, `{"agents":[],"away_statuses":[{"id":1,"name":"Meeting","isEnabled":true},{"id":2,"name":"Lunch","isEnabled":false},"Training",{"name":""}]}`)
+		checkEqual(t, "statuses", ev.SnapshotStatuses, []string{"Online", "Away", "Meeting", "Training"})
+		e := decodeErr(t, event.Comm100, HintAgents, `{"agents":[],"away_statuses":{"name":"Meeting"}}`)
+		if e.Field != "away_statuses" {
+			t.Errorf("away_statuses an object: Field = %q, want away_statuses", e.Field)
+		}
 	})
 
 	t.Run("custom status, names from first and last, no directory entry", func(t *testing.T) {
@@ -749,6 +759,15 @@ func TestVisitorsSnapshot(t *testing.T) {
 		}},
 	})
 
+	t.Run("department names from departments", func(t *testing.T) {
+		ev := decodeJSON(t, event.Comm100, HintVisitors, `{"visitors":[{"id":"v1","departmentId":"c47c5e3a-0a3b-4aa5-98ea-cec0ae5ab7b9"},{"id":"v2","departmentId":"00000000-0000-0000-0000-000000000000"},{"id":"v3","departmentId":"11111111-0a3b-4aa5-98ea-cec0ae5ab7b9"}],
+			"departments":[{"id":"C47C5E3A-0A3B-4AA5-98EA-CEC0AE5AB7B9","name":"Sales"}]}`)
+		checkEqual(t, "visitors", ev.SnapshotVisitors, []event.Visitor{
+			{ID: "v1", Department: &event.Department{ID: "c47c5e3a-0a3b-4aa5-98ea-cec0ae5ab7b9", Name: "Sales"}},
+			{ID: "v2"},
+			{ID: "v3", Department: &event.Department{ID: "11111111-0a3b-4aa5-98ea-cec0ae5ab7b9"}},
+		})
+	})
 	t.Run("department, custom fields, waiting", func(t *testing.T) {
 		ev := decodeJSON(t, event.Comm100, HintVisitors, `{"visitors":[{"id":"v2","status":"waitingForChat","departmentId":"c47c5e3a-0a3b-4aa5-98ea-cec0ae5ab7b9","customFields":[{"name":"Order","value":"A1","url":"https://crm/A1"}],"visitTime":"/Date(1700000000000)/"}]}`)
 		checkEqual(t, "visitors", ev.SnapshotVisitors, []event.Visitor{{
@@ -761,6 +780,52 @@ func TestVisitorsSnapshot(t *testing.T) {
 			t.Error("waitingForChat is not Waiting()")
 		}
 	})
+}
+
+// specVisitorEvent is what specVisitor decodes to.
+func specVisitorEvent() event.Visitor {
+	page := "https://dash11.comm100.io/frontEnd/assets/livechat/previewpage/?campaignId=22f0b296-69e9-4b81-abe4-4bb9ed5ec9ef&siteId=10000&q=1622025088751"
+	return event.Visitor{
+		ID: "3d59f909-24cd-43bc-89cb-00a320617c0a", Name: "192.168.2.128", Email: "123@comm100.com",
+		Phone: "1234567890123", Company: "comm", State: event.VisitorInSite, StatusName: "inSite",
+		IP: "192.168.2.128", Location: "Hangzhou, Zhejiang, China", Browser: "Google Chrome 86.0.4240.75",
+		OS: "Windows 8.1", Language: "en-US", TimeZone: "GMT +08:00", CurrentPage: page,
+		Referrer:    "https://dash11.comm100.io/frontEnd/assets/livechat/previewpage/?campaignId=22f0b296-69e9-4b81-abe4-4bb9ed5ec9ef&siteId=10000",
+		LandingPage: page, SearchEngine: "Google", Keywords: "com", Visits: 1, PageViews: 1,
+		VisitTime:  time.Date(2021, 5, 26, 10, 30, 16, 36e6, time.UTC),
+		FirstVisit: time.Date(2021, 5, 26, 10, 31, 29, 597e6, time.UTC),
+		Variables:  []event.Field{{Name: "CARLZHOU222SHENTI", Value: "11123123123"}, {Name: "fccc", Value: "520"}},
+	}
+}
+
+// TestActionAnswers decodes the journalled answers of PUT livechat/agents/{id}
+// and PUT livechat/visitors/{id}, as the spec page shows them.
+func TestActionAnswers(t *testing.T) {
+	ev := decodeJSON(t, event.Comm100, HintAgentStatus, `{ "id": "c97a2afe-a38f-46f8-a55b-8ac9f873cd09", "status": "Meeting", "ongoingChats": 0 }`)
+	checkEqual(t, "agent status", strip(ev), event.Event{
+		Source: event.Comm100, Kind: event.AgentStatusChanged, VendorEvent: HintAgentStatus, ReceivedAt: received,
+		Agents: []event.Agent{{ID: "c97a2afe-a38f-46f8-a55b-8ac9f873cd09", Status: event.AgentAway, StatusName: "Meeting"}},
+	})
+	ev = decodeJSON(t, event.Comm100, HintAgentStatus, `{"id":"a1","status":"Online","ongoingChats":3}`)
+	checkEqual(t, "agent online", ev.Agents, []event.Agent{{ID: "a1", Status: event.AgentOnline, StatusName: "Online", OngoingChats: 3}})
+
+	want := specVisitorEvent()
+	ev = decodeJSON(t, event.Comm100, HintVisitor, specVisitor)
+	checkEqual(t, "visitor", strip(ev), event.Event{
+		Source: event.Comm100, Kind: event.VisitorUpdated, VendorEvent: HintVisitor, ReceivedAt: received, Visitor: &want,
+	})
+
+	for _, tt := range []struct{ hint, body, field string }{
+		{HintAgentStatus, `{"status":"Online"}`, "id"},
+		{HintAgentStatus, `{"id":{},"status":"Online"}`, "id"},
+		{HintAgentStatus, `{"id":"a","status":"Online","ongoingChats":"x"}`, "ongoingChats"},
+		{HintVisitor, `{"name":"x"}`, "id"},
+		{HintVisitor, `{"id":"v","visitTime":"later"}`, "visitTime"},
+	} {
+		if e := decodeErr(t, event.Comm100, tt.hint, tt.body); e.Field != tt.field {
+			t.Errorf("%s %s: Field = %q, want %q", tt.hint, tt.body, e.Field, tt.field)
+		}
+	}
 }
 
 // ---------------------------------------------------------------------------

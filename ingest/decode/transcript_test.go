@@ -41,7 +41,7 @@ func TestTranscriptSiteZones(t *testing.T) {
 				}
 				got := ParseTranscript(strings.Join(lines, TranscriptSeparator)+TranscriptSeparator, start, end, "Ana", nil)
 				want := []event.Message{
-					{From: event.FromSystem, Text: "Agent Walid has joined the chat."},
+					{From: event.FromSystem, At: start, Text: "Agent Walid has joined the chat."}, // the chat's start
 					{From: event.FromVisitor, Name: "Ana", Text: "hello", Clock: clock(said[0]), At: said[0].Truncate(time.Second).UTC()},
 					{From: event.FromAgent, Name: "Walid", Text: "hi Ana", Clock: clock(said[1]), At: said[1].Truncate(time.Second).UTC()},
 					{From: event.FromVisitor, Name: "Ana", Text: "bye", Clock: clock(said[2]), At: said[2].Truncate(time.Second).UTC()},
@@ -74,10 +74,22 @@ func TestParseTranscriptLines(t *testing.T) {
 		{name: "empty", in: "", want: nil},
 		{name: "separators only", in: "⊙ ⊙⊙", want: nil},
 		{
+			name:   "untimed lines take the time before them; start after end counts as end",
+			in:     "Chat started⊙[09:10:00] Ana: hi⊙Ana sent a file⊙[09:12:00] Bo: ok⊙Ana left",
+			agents: []string{"Bo"},
+			want: []event.Message{
+				{From: event.FromSystem, At: end, Text: "Chat started"},
+				{From: event.FromVisitor, Name: "Ana", Clock: "09:10:00", At: at(9, 10, 0), Text: "hi"},
+				{From: event.FromSystem, At: at(9, 10, 0), Text: "Ana sent a file"},
+				{From: event.FromAgent, Name: "Bo", Clock: "09:12:00", At: at(9, 12, 0), Text: "ok"},
+				{From: event.FromSystem, At: at(9, 12, 0), Text: "Ana left"},
+			},
+		},
+		{
 			name: "speaker joins later", in: "[09:10:00] Mei: hello⊙Operator Mei has joined the chat.⊙The chat is ended.(09:17:00)",
 			want: []event.Message{
 				{From: event.FromAgent, Name: "Mei", Clock: "09:10:00", At: at(9, 10, 0), Text: "hello"},
-				{From: event.FromSystem, Text: "Operator Mei has joined the chat."},
+				{From: event.FromSystem, At: at(9, 10, 0), Text: "Operator Mei has joined the chat."}, // the line before's time
 				{From: event.FromSystem, Clock: "09:17:00", At: at(9, 17, 0), Text: "The chat is ended."},
 			},
 		},
@@ -108,7 +120,7 @@ func TestParseTranscriptLines(t *testing.T) {
 		{
 			name: "impossible clock keeps no At", in: "[25:10:00] Ana: hi⊙The chat is ended.(09:17:00)",
 			want: []event.Message{
-				{From: event.FromVisitor, Name: "Ana", Clock: "25:10:00", Text: "hi"},
+				{From: event.FromVisitor, Name: "Ana", Clock: "25:10:00", At: start, Text: "hi"}, // unreadable: the chat's start
 				{From: event.FromSystem, Clock: "09:17:00", At: at(9, 17, 0), Text: "The chat is ended."},
 			},
 		},
@@ -116,8 +128,11 @@ func TestParseTranscriptLines(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			s, e := start, end
-			if tt.name == "unknown speaker is the visitor, names compared without case" {
+			switch tt.name {
+			case "unknown speaker is the visitor, names compared without case":
 				s, e = time.Time{}, time.Time{} // no anchor: clocks only
+			case "untimed lines take the time before them; start after end counts as end":
+				s = e.Add(time.Hour) // the anchor is the last clock, 09:12:00 against end 09:17:00
 			}
 			checkEqual(t, "messages", ParseTranscript(tt.in, s, e, tt.visitor, tt.agents), tt.want)
 		})

@@ -139,6 +139,9 @@ type Event struct {
 	// SnapshotAgents and SnapshotVisitors carry the lists of a snapshot event.
 	SnapshotAgents   []Agent   `json:"snapshot_agents,omitempty"`
 	SnapshotVisitors []Visitor `json:"snapshot_visitors,omitempty"`
+	// SnapshotStatuses lists the statuses agents can be set to (agents
+	// snapshots): "Online", "Away" and the site's custom away statuses.
+	SnapshotStatuses []string `json:"snapshot_statuses,omitempty"`
 
 	Raw json.RawMessage `json:"payload,omitempty"`
 }

@@ -31,12 +31,16 @@ type Hub struct {
 
 	mu    sync.RWMutex
 	board *board.Board
+	polls map[string]board.PollState // by source; not journalled: freshness is not history
 }
+
+// PollStatus is a poller's freshness, as the poller reports it.
+type PollStatus = board.PollState
 
 // Open opens the journal, replays it into a new board, and returns the hub.
 // The replay's figures are logged.
 func Open(ctx context.Context, cfg Config) (*Hub, error) {
-	h := &Hub{log: cfg.Logger, board: board.New(cfg.Board)}
+	h := &Hub{log: cfg.Logger, board: board.New(cfg.Board), polls: map[string]board.PollState{}}
 	if h.log == nil {
 		h.log = slog.Default()
 	}
@@ -142,13 +146,36 @@ func (h *Hub) Ingest(ctx context.Context, ev *event.Event, hint string) (Result,
 			rec.Subject = "agent:" + string(ev.Source) + ":" + ev.Agents[0].ID
 		}
 	case event.AgentsSnapshot, event.VisitorsSnapshot:
-		mode = journal.DedupeNone
+		// A poll that finds nothing changed is not worth a record.
+		mode = journal.DedupeLatest
+		rec.Subject = "snapshot:" + string(ev.Source) + ":" + string(ev.Kind)
 	}
 	seq, dup, err := h.journal.Append(ctx, rec, mode)
 	if err != nil {
 		return Result{}, fmt.Errorf("hub: ingest %s %s: %w", ev.Source, ev.Kind, err)
 	}
 	return Result{Seq: seq, Duplicate: dup}, nil
+}
+
+// SetPoll records a poller's freshness, shown with its source.
+func (h *Hub) SetPoll(source string, st PollStatus) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.polls[source] = st
+}
+
+// View returns the whole board as of now, with the pollers' freshness.
+func (h *Hub) View(now time.Time) board.View {
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	v := h.board.View(now)
+	for src, st := range h.polls {
+		s := v.Sources[event.Source(src)]
+		s.Source = event.Source(src)
+		s.Poll = &st
+		v.Sources[event.Source(src)] = s
+	}
+	return v
 }
 
 // Read calls fn with the board, under a read lock: fn must not keep it.

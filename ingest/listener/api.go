@@ -5,14 +5,10 @@ import (
 	"net/http"
 	"strconv"
 	"time"
-
-	"github.com/chatdeck/chatdeck/ingest/board"
 )
 
 func (l *Listener) getBoard(w http.ResponseWriter, r *http.Request) {
-	var v board.View
-	l.store.Read(func(b *board.Board) { v = b.View(l.cfg.Now()) })
-	writeJSON(w, http.StatusOK, v)
+	writeJSON(w, http.StatusOK, l.store.View(l.cfg.Now()))
 }
 
 // EventsPage is the answer of GET /v1/events.

@@ -16,6 +16,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/chatdeck/chatdeck/ingest/actions"
 	"github.com/chatdeck/chatdeck/ingest/board"
 	"github.com/chatdeck/chatdeck/ingest/event"
 	"github.com/chatdeck/chatdeck/ingest/hub"
@@ -29,6 +30,7 @@ const DefaultMaxBody = 1 << 20
 type Store interface {
 	Ingest(ctx context.Context, ev *event.Event, hint string) (hub.Result, error)
 	Read(fn func(b *board.Board))
+	View(now time.Time) board.View
 	Events(ctx context.Context, after int64, limit int) ([]journal.Record, error)
 	Healthy(ctx context.Context) error
 }
@@ -40,6 +42,8 @@ type Config struct {
 	Token string
 	// MaxBody limits a webhook body; DefaultMaxBody if zero.
 	MaxBody int64
+	// Actions performs agent status changes; nil answers them 503.
+	Actions actions.Actions
 	// Now is the clock; time.Now if nil.
 	Now    func() time.Time
 	Logger *slog.Logger
@@ -74,6 +78,7 @@ func New(cfg Config, store Store) (*Listener, error) {
 	l.route("/webhooks/jivochat", http.MethodPost, l.webhookAuth(l.jivo))
 	l.route("/v1/board", http.MethodGet, l.bearer(l.getBoard))
 	l.route("/v1/events", http.MethodGet, l.bearer(l.getEvents))
+	l.route("/v1/agents/{id}/status", http.MethodPost, l.bearer(l.postAgentStatus))
 	l.route("/healthz", http.MethodGet, l.healthz)
 	l.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "no route "+r.URL.Path)

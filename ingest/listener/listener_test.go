@@ -446,7 +446,7 @@ func TestConcurrentWebhooksAllLand(t *testing.T) {
 // one 500, not a dead server.
 type panicky struct{ listener.Store }
 
-func (panicky) Read(func(*board.Board)) { panic("boom") }
+func (panicky) View(time.Time) board.View { panic("boom") }
 
 func TestPanicIsA500(t *testing.T) {
 	h, err := hub.Open(context.Background(), hub.Config{Journal: journal.Options{Path: filepath.Join(t.TempDir(), "j.db")}, Logger: quiet})
