@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chatdeck/chatdeck/comm100api/comm100test"
 	"github.com/chatdeck/chatdeck/fixtures"
 )
 
@@ -45,9 +46,15 @@ type proc struct {
 
 func startServe(t *testing.T, state string, args ...string) *proc {
 	t.Helper()
+	return startServeEnv(t, state, nil, args...)
+}
+
+func startServeEnv(t *testing.T, state string, env []string, args ...string) *proc {
+	t.Helper()
 	cmd := exec.Command(binary, append([]string{"serve", "--listen", "127.0.0.1:0"}, args...)...)
 	cmd.Env = append(os.Environ(), "XDG_STATE_HOME="+state, "XDG_CONFIG_HOME="+filepath.Join(state, "config"),
-		"CHATDECK_TOKEN=", "CHATDECK_DB=")
+		"CHATDECK_TOKEN=", "CHATDECK_DB=", "COMM100_API_BASE=", "COMM100_ACCESS_TOKEN=", "COMM100_EMAIL=", "COMM100_API_KEY=")
+	cmd.Env = append(cmd.Env, env...)
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -184,3 +191,67 @@ func TestServeKeepsEverythingAcrossRestart(t *testing.T) {
 	}
 	p2.stop(t)
 }
+
+// TestServeWithComm100 runs the binary against the fake Comm100 API: the
+// poller fills the board's agents (with names) and queue, and a status
+// change through POST /v1/agents/{id}/status reaches the API and the board.
+func TestServeWithComm100(t *testing.T) {
+	api := comm100test.New(comm100test.Options{AccessToken: "at-1"})
+	defer api.Close()
+	state := t.TempDir()
+	p := startServeEnv(t, state, []string{"COMM100_API_BASE=" + api.URL(), "COMM100_ACCESS_TOKEN=at-1", "CHATDECK_TOKEN=tok"},
+		"--poll-interval", "100ms")
+	var b map[string]any
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		b = boardOf(t, p.addr, "tok")
+		if len(b["agents"].([]any)) == 8 && len(b["queue"].([]any)) == 2 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("board never filled from the API: %v agents, %v queue\n%s", len(b["agents"].([]any)), len(b["queue"].([]any)), p.logs)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	names := map[string]string{}
+	for _, a := range b["agents"].([]any) {
+		m := a.(map[string]any)
+		names[m["id"].(string)] = m["name"].(string) + "/" + m["status"].(string)
+	}
+	if names[alice] != "Alice/online" {
+		t.Errorf("Alice = %q", names[alice])
+	}
+	setStatus := func(agent, status string) (int, map[string]any) {
+		req, _ := http.NewRequest("POST", "http://"+p.addr+"/v1/agents/"+agent+"/status", strings.NewReader(`{"status":"`+status+`"}`))
+		req.Header.Set("Authorization", "Bearer tok")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var m map[string]any
+		_ = json.NewDecoder(resp.Body).Decode(&m)
+		return resp.StatusCode, m
+	}
+	if code, m := setStatus(alice, "away"); code != 200 || m["ok"] != true {
+		t.Fatalf("status change: %d %v", code, m)
+	}
+	if a, _ := api.Agent(alice); a.Status != "Away" {
+		t.Errorf("the API has Alice %q", a.Status)
+	}
+	for _, a := range boardOf(t, p.addr, "tok")["agents"].([]any) {
+		m := a.(map[string]any)
+		if m["id"] == alice && m["status"] != "away" {
+			t.Errorf("board has Alice %v right after the change", m["status"])
+		}
+	}
+	if code, m := setStatus(alice, "napping"); code != 400 || !strings.Contains(m["error"].(string), "napping") {
+		t.Errorf("unknown status: %d %v", code, m)
+	}
+	if code, _ := setStatus("00000000-0000-0000-0000-000000000000", "away"); code != 404 {
+		t.Errorf("unknown agent: %d", code)
+	}
+	p.stop(t)
+}
+
+const alice = "058cbf51-1c1c-419c-bfe7-d02ff3188cc0"

@@ -60,6 +60,9 @@ func decodeAgentsSnapshot(root node) (event.Event, error) {
 			c.keep(&Error{Field: "away_statuses", Msg: "expected an array"})
 		}
 		for _, it := range items {
+			if isNull(it) {
+				continue
+			}
 			if name, err := scalarString(it); err == nil {
 				ev.SnapshotStatuses = append(ev.SnapshotStatuses, name)
 				continue
@@ -69,7 +72,7 @@ func decodeAgentsSnapshot(root node) (event.Event, error) {
 				continue
 			}
 			n := node{path: "away_statuses", m: m}
-			if enabled, present := m["isEnabled"]; present && string(enabled) == "false" {
+			if enabled, err := n.boolean("isEnabled"); err == nil && !enabled && n.has("isEnabled") {
 				continue
 			}
 			if name := c.s(n, "name"); name != "" {
@@ -84,8 +87,11 @@ func decodeAgentStatus(root node) (event.Event, error) {
 	var c collector
 	a := event.Agent{ID: c.s(root, "id"), StatusName: c.s(root, "status"), OngoingChats: c.i(root, "ongoingChats")}
 	a.Status = AgentStatus(a.StatusName)
-	if c.err == nil && (a.ID == "" || a.StatusName == "") {
-		return event.Event{}, &Error{Field: "id", Msg: "missing: an agent status answer must carry id and status"}
+	switch {
+	case c.err == nil && a.ID == "":
+		return event.Event{}, &Error{Field: "id", Msg: "missing: an agent status answer must carry the agent's id"}
+	case c.err == nil && a.StatusName == "":
+		return event.Event{}, &Error{Field: "status", Msg: "missing: an agent status answer must carry the status"}
 	}
 	return event.Event{Kind: event.AgentStatusChanged, VendorEvent: HintAgentStatus, Agents: []event.Agent{a}}, c.err
 }

@@ -214,7 +214,7 @@ type Agent struct {
 	// Status and StatusName are set on status changes and snapshots.
 	Status     AgentStatus `json:"status,omitempty"`
 	StatusName string      `json:"status_name,omitempty"`
-	// OngoingChats is the vendor's own count, from the API; -1 if unknown.
+	// OngoingChats is the vendor's own count, from the API (snapshots).
 	OngoingChats int `json:"ongoing_chats,omitempty"`
 }
 

@@ -291,6 +291,10 @@ func TestBadInputGetsNamedErrors(t *testing.T) {
 		{"board wrong token", "GET", "/v1/board", "", nil, "nope", 401, "wrong token"},
 		{"events bad cursor", "GET", "/v1/events?after=x", "", nil, token, 400, "after"},
 		{"events bad limit", "GET", "/v1/events?limit=0", "", nil, token, 400, "limit"},
+		{"status without token", "POST", "/v1/agents/a1/status", "application/json", []byte(`{"status":"away"}`), "", 401, "bearer"},
+		{"status bad body", "POST", "/v1/agents/a1/status", "application/json", []byte(`away`), token, 400, "body"},
+		{"status missing", "POST", "/v1/agents/a1/status", "application/json", []byte(`{}`), token, 400, "status: missing"},
+		{"status without API", "POST", "/v1/agents/a1/status", "application/json", []byte(`{"status":"away"}`), token, 503, "no Comm100 API"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
