@@ -255,3 +255,42 @@ func TestServeWithComm100(t *testing.T) {
 }
 
 const alice = "058cbf51-1c1c-419c-bfe7-d02ff3188cc0"
+
+func TestWebhooksCommand(t *testing.T) {
+	api := comm100test.New(comm100test.Options{AccessToken: "at-1"})
+	defer api.Close()
+	state := t.TempDir()
+	run := func(args ...string) string {
+		cmd := exec.Command(binary, append([]string{"webhooks"}, args...)...)
+		cmd.Env = append(os.Environ(), "XDG_STATE_HOME="+state, "XDG_CONFIG_HOME="+state, "CHATDECK_TOKEN=tok/+",
+			"COMM100_API_BASE="+api.URL(), "COMM100_ACCESS_TOKEN=at-1", "CHATDECK_LISTEN=127.0.0.1:8765")
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("webhooks %v: %v\n%s", args, err, out)
+		}
+		return string(out)
+	}
+	out := run()
+	for _, want := range []string{
+		"http://127.0.0.1:8765/webhooks/comm100?token=tok%2F%2B",
+		"http://127.0.0.1:8765/webhooks/chatlio/offline-message?token=tok%2F%2B",
+		"http://127.0.0.1:8765/webhooks/jivochat?token=tok%2F%2B",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %s:\n%s", want, out)
+		}
+	}
+	out = run("--register", "https://ops.example.com/")
+	if strings.Count(out, ": registered") != 7 || !strings.Contains(out, "https://ops.example.com/webhooks/chatlio/transcript?token=") {
+		t.Errorf("first registration:\n%s", out)
+	}
+	out = run("--register", "https://ops.example.com")
+	if strings.Count(out, "already registered") != 7 || len(api.Webhooks()) != 7 {
+		t.Errorf("second registration duplicated (%d webhooks):\n%s", len(api.Webhooks()), out)
+	}
+	for _, h := range api.Webhooks() {
+		if h.TargetURL != "https://ops.example.com/webhooks/comm100?token=tok%2F%2B" {
+			t.Errorf("registered %s → %s", h.Event, h.TargetURL)
+		}
+	}
+}
