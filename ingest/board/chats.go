@@ -259,11 +259,27 @@ func (b *Board) chatAnswered(ev *event.Event) {
 func (b *Board) chatUpdated(ev *event.Event) {
 	c := b.chat(ev)
 	b.setAgents(c, ev, false)
-	if c.State == "" {
+	switch {
+	case c.State == "" && !hasFrom(ev.Messages, event.FromVisitor):
 		// Jivo only updates chats an agent has accepted.
 		c.AnsweredAt = ev.ReceivedAt
 		b.setState(c, Active)
 		b.countAnswer(c, ev.ReceivedAt)
+	case (c.State == "" || c.State == Waiting) && hasFrom(c.Messages, event.FromAgent):
+		// A transcript so far (Chatlio) in which an agent has answered.
+		if c.RequestedAt.IsZero() {
+			c.RequestedAt = firstMessageAt(c.Messages, event.FromVisitor)
+		}
+		c.AnsweredAt = firstMessageAt(c.Messages, event.FromAgent)
+		b.setState(c, Active)
+		b.countAnswer(c, ev.ReceivedAt)
+	case c.State == "":
+		// A transcript so far with no answer yet: the visitor waits.
+		c.RequestedAt = firstMessageAt(c.Messages, event.FromVisitor)
+		if c.RequestedAt.IsZero() {
+			c.RequestedAt = ev.ReceivedAt
+		}
+		b.setState(c, Waiting)
 	}
 }
 

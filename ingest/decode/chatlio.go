@@ -58,6 +58,12 @@ func decodeChatlio(hint string, root node) (event.Event, error) {
 		}
 	case event.ChatEnded:
 		chatlioTranscript(&c, root, &ev)
+		if ev.Chat.EndedAt.IsZero() && ev.Rating == nil && root.has("messages") {
+			// A transcript sent mid-chat (Chatlio's /chatlio send-to-webhook)
+			// has no end and no rating yet: the chat goes on, with these
+			// messages so far.
+			ev.Kind = event.ChatUpdated
+		}
 	}
 	if c.err != nil {
 		return event.Event{}, c.err
