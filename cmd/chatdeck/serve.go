@@ -9,20 +9,11 @@ import (
 	"io"
 	"log/slog"
 	"net"
-	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
-	"time"
 
 	"github.com/spf13/cobra"
-
-	"github.com/chatdeck/chatdeck/ingest/actions"
-	"github.com/chatdeck/chatdeck/ingest/board"
-	"github.com/chatdeck/chatdeck/ingest/hub"
-	"github.com/chatdeck/chatdeck/ingest/journal"
-	"github.com/chatdeck/chatdeck/ingest/listener"
-	"github.com/chatdeck/chatdeck/ingest/poller"
 )
 
 func newServe() *cobra.Command {
@@ -56,80 +47,19 @@ func serve(ctx context.Context, cfg Config, cfgPath string, stderr io.Writer) er
 	if err != nil {
 		return err
 	}
-	loc, err := time.LoadLocation(cfg.Timezone)
-	if err != nil {
-		return fmt.Errorf("timezone %q: %w", cfg.Timezone, err)
-	}
-	h, err := hub.Open(ctx, hub.Config{
-		Journal: journal.Options{Path: cfg.DB, MaxAge: cfg.RetentionAge, MaxBytes: cfg.RetentionBytes, Logger: log},
-		Board: board.Config{SLTarget: cfg.SLTarget, Window: cfg.Window, ShortAbandon: cfg.ShortAbandon,
-			Capacity: cfg.Capacity, Location: loc},
-		Logger: log,
-	})
+	a, err := startApp(ctx, cfg, token, log, appOptions{})
 	if err != nil {
 		return err
 	}
-	defer func() {
-		if err := h.Close(); err != nil {
-			log.Error("closing journal", "err", err)
-		}
-		log.Info("journal closed")
-	}()
-	api, err := comm100Client(cfg, log)
-	if err != nil {
-		return err
-	}
-	var acts actions.Actions
-	if api != nil {
-		acts = &actions.Direct{API: api, Sink: h}
-		p := poller.New(poller.Config{API: api, Sink: h, Interval: cfg.Comm100.PollInterval, Logger: log})
-		pollCtx, stopPoll := context.WithCancel(ctx)
-		polled := make(chan struct{})
-		go func() {
-			defer close(polled)
-			_ = p.Run(pollCtx)
-		}()
-		// Runs before the journal closes (defers run last-in first-out).
-		defer func() { stopPoll(); <-polled }()
-		log.Info("polling Comm100", "api", api.BaseURL(), "every", cfg.Comm100.PollInterval, "budget", api.Budget().String())
-	}
-	l, err := listener.New(listener.Config{Token: token, MaxBody: cfg.MaxBody, Logger: log, Actions: acts}, h)
-	if err != nil {
-		return err
-	}
-	ln, err := net.Listen("tcp", cfg.Listen)
-	if err != nil {
-		return fmt.Errorf("listen on %s: %w", cfg.Listen, err)
-	}
-	if !isLoopback(ln.Addr()) {
-		log.Warn("listening beyond loopback: anyone who can reach this address can try the token", "addr", ln.Addr().String())
-	}
-	srv := &http.Server{
-		Handler:           l,
-		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       30 * time.Second,
-		IdleTimeout:       120 * time.Second,
-		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
-		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
-	}
-	log.Info("chatdeck serving", "addr", ln.Addr().String(), "journal", cfg.DB, "config", cfgPath, "token_file", tokenFile)
-	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
+	log.Info("chatdeck serving", "addr", a.addr, "journal", cfg.DB, "config", cfgPath, "token_file", tokenFile)
 	select {
-	case err := <-errc:
+	case err := <-a.served:
+		a.served <- err
+		_ = a.close()
 		return fmt.Errorf("serve: %w", err)
 	case <-ctx.Done():
 	}
-	log.Info("stopping: finishing requests in flight")
-	shutCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 15*time.Second)
-	defer cancel()
-	if err := srv.Shutdown(shutCtx); err != nil {
-		return fmt.Errorf("shutdown: %w", err)
-	}
-	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
-		return fmt.Errorf("serve: %w", err)
-	}
-	return nil
+	return a.close()
 }
 
 func isLoopback(a net.Addr) bool {

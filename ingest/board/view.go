@@ -172,3 +172,59 @@ func (b *Board) View(now time.Time) View {
 	}
 	return v
 }
+
+// ChatSummary is a chat without its transcript: what a list row needs.
+type ChatSummary struct {
+	Source               event.Source `json:"source"`
+	ID                   string       `json:"id"`
+	State                ChatState    `json:"state"`
+	Visitor              string       `json:"visitor"`
+	VisitorID            string       `json:"visitor_id,omitempty"`
+	Agents               []string     `json:"agents,omitempty"`
+	Department           string       `json:"department,omitempty"`
+	RequestedAt          time.Time    `json:"requested_at,omitzero"`
+	UpdatedAt            time.Time    `json:"updated_at"`
+	LastVisitorMessageAt time.Time    `json:"last_visitor_message_at,omitzero"`
+	Messages             int          `json:"messages"`
+	LastMessage          string       `json:"last_message,omitempty"`
+	Rating               string       `json:"rating,omitempty"`
+}
+
+// ChatSummaries returns every chat as a summary, in the order of Chats.
+func (b *Board) ChatSummaries() []ChatSummary {
+	out := make([]ChatSummary, 0, len(b.chats))
+	rank := map[ChatState]int{Active: 0, Waiting: 1, Ended: 2, Missed: 2}
+	for _, c := range b.chats {
+		s := ChatSummary{Source: c.Source, ID: c.ID, State: c.State, Visitor: visitorLabel(&c.Visitor),
+			VisitorID: c.Visitor.Key(), Department: c.Department, RequestedAt: c.RequestedAt, UpdatedAt: c.UpdatedAt,
+			LastVisitorMessageAt: c.LastVisitorMessageAt, Messages: len(c.Messages)}
+		for _, a := range c.Agents {
+			name := a.Name
+			if name == "" {
+				if ag := b.agents[agentKey(c.Source, a.ID)]; ag != nil && ag.Name != "" {
+					name = ag.Name
+				} else {
+					name = a.ID
+				}
+			}
+			s.Agents = append(s.Agents, name)
+		}
+		if n := len(c.Messages); n > 0 {
+			s.LastMessage = c.Messages[n-1].Text
+		}
+		if c.Rating != nil {
+			s.Rating = c.Rating.Value
+		}
+		out = append(out, s)
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if ri, rj := rank[out[i].State], rank[out[j].State]; ri != rj {
+			return ri < rj
+		}
+		if !out[i].UpdatedAt.Equal(out[j].UpdatedAt) {
+			return out[i].UpdatedAt.After(out[j].UpdatedAt)
+		}
+		return out[i].ID < out[j].ID
+	})
+	return out
+}

@@ -32,6 +32,8 @@ type Hub struct {
 	mu    sync.RWMutex
 	board *board.Board
 	polls map[string]board.PollState // by source; not journalled: freshness is not history
+	// changed is closed (and replaced) whenever the board changes.
+	changed chan struct{}
 }
 
 // PollStatus is a poller's freshness, as the poller reports it.
@@ -40,7 +42,7 @@ type PollStatus = board.PollState
 // Open opens the journal, replays it into a new board, and returns the hub.
 // The replay's figures are logged.
 func Open(ctx context.Context, cfg Config) (*Hub, error) {
-	h := &Hub{log: cfg.Logger, board: board.New(cfg.Board), polls: map[string]board.PollState{}}
+	h := &Hub{log: cfg.Logger, board: board.New(cfg.Board), polls: map[string]board.PollState{}, changed: make(chan struct{})}
 	if h.log == nil {
 		h.log = slog.Default()
 	}
@@ -111,6 +113,32 @@ func (h *Hub) applyCommitted(recs []journal.Record) {
 		ev.Seq = r.Seq
 		h.board.Apply(ev)
 	}
+	h.notifyLocked()
+}
+
+// notifyLocked wakes everyone waiting on Changed. h.mu must be held.
+func (h *Hub) notifyLocked() {
+	close(h.changed)
+	h.changed = make(chan struct{})
+}
+
+// Changed returns a channel that is closed at the next change of the board
+// or of a poller's freshness. Take a new one after each change.
+func (h *Hub) Changed() <-chan struct{} {
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	return h.changed
+}
+
+// Polls returns the pollers' freshness by source.
+func (h *Hub) Polls() map[event.Source]board.PollState {
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	out := make(map[event.Source]board.PollState, len(h.polls))
+	for k, v := range h.polls {
+		out[event.Source(k)] = v
+	}
+	return out
 }
 
 // Result is what Ingest did with an event.
@@ -162,6 +190,7 @@ func (h *Hub) SetPoll(source string, st PollStatus) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	h.polls[source] = st
+	h.notifyLocked()
 }
 
 // View returns the whole board as of now, with the pollers' freshness.

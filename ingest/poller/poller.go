@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/chatdeck/chatdeck/comm100api"
@@ -54,6 +55,8 @@ const Source = "comm100"
 // Poller polls until its Run's context ends.
 type Poller struct {
 	cfg Config
+
+	mu sync.Mutex // one poll at a time (Run's and a refresh's)
 
 	directory, departments, awayStatuses json.RawMessage
 	directoryAt                          time.Time
@@ -106,6 +109,8 @@ func (p *Poller) Run(ctx context.Context) error {
 
 // Poll polls once: the directory when due, then agents and visitors.
 func (p *Poller) Poll(ctx context.Context) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
 	now := p.cfg.Clock.Now()
 	p.status.LastAttemptAt = now
 	err := p.poll(ctx, now)

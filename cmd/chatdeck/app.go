@@ -1,0 +1,144 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/chatdeck/chatdeck/comm100api"
+	"github.com/chatdeck/chatdeck/ingest/actions"
+	"github.com/chatdeck/chatdeck/ingest/board"
+	"github.com/chatdeck/chatdeck/ingest/hub"
+	"github.com/chatdeck/chatdeck/ingest/journal"
+	"github.com/chatdeck/chatdeck/ingest/listener"
+	"github.com/chatdeck/chatdeck/ingest/poller"
+)
+
+// app is chatdeck's running parts: journal and board (hub), the Comm100
+// poller and actions when configured, and the HTTP listener.
+type app struct {
+	log     *slog.Logger
+	hub     *hub.Hub
+	api     *comm100api.Client
+	poller  *poller.Poller
+	actions actions.Actions
+	srv     *http.Server
+	addr    string
+	token   string
+	served  chan error
+	stops   []func() // run in reverse order by close
+}
+
+// appOptions are what differs between serve, run and demo.
+type appOptions struct {
+	// anyPort falls back to a free loopback port when the configured
+	// address is taken (the demo, when --listen was not given).
+	anyPort bool
+	// api, when set, replaces the client built from the configuration
+	// (the demo's fake).
+	api *comm100api.Client
+}
+
+// startApp starts everything; close stops it in order.
+func startApp(ctx context.Context, cfg Config, token string, log *slog.Logger, opt appOptions) (*app, error) {
+	a := &app{log: log, token: token, served: make(chan error, 1)}
+	loc, err := time.LoadLocation(cfg.Timezone)
+	if err != nil {
+		return nil, fmt.Errorf("timezone %q: %w", cfg.Timezone, err)
+	}
+	a.hub, err = hub.Open(ctx, hub.Config{
+		Journal: journal.Options{Path: cfg.DB, MaxAge: cfg.RetentionAge, MaxBytes: cfg.RetentionBytes, Logger: log},
+		Board: board.Config{SLTarget: cfg.SLTarget, Window: cfg.Window, ShortAbandon: cfg.ShortAbandon,
+			Capacity: cfg.Capacity, Location: loc},
+		Logger: log,
+	})
+	if err != nil {
+		return nil, err
+	}
+	a.stops = append(a.stops, func() {
+		if err := a.hub.Close(); err != nil {
+			log.Error("closing journal", "err", err)
+		}
+		log.Info("journal closed")
+	})
+	a.api = opt.api
+	if a.api == nil {
+		if a.api, err = comm100Client(cfg, log); err != nil {
+			a.close()
+			return nil, err
+		}
+	}
+	if a.api != nil {
+		a.actions = &actions.Direct{API: a.api, Sink: a.hub}
+		a.poller = poller.New(poller.Config{API: a.api, Sink: a.hub, Interval: cfg.Comm100.PollInterval, Logger: log})
+		pollCtx, stopPoll := context.WithCancel(context.WithoutCancel(ctx))
+		polled := make(chan struct{})
+		go func() {
+			defer close(polled)
+			_ = a.poller.Run(pollCtx)
+		}()
+		a.stops = append(a.stops, func() { stopPoll(); <-polled })
+		log.Info("polling Comm100", "api", a.api.BaseURL(), "every", cfg.Comm100.PollInterval, "budget", a.api.Budget().String())
+	}
+	l, err := listener.New(listener.Config{Token: token, MaxBody: cfg.MaxBody, Logger: log, Actions: a.actions}, a.hub)
+	if err != nil {
+		a.close()
+		return nil, err
+	}
+	ln, err := net.Listen("tcp", cfg.Listen)
+	if err != nil && opt.anyPort {
+		ln, err = net.Listen("tcp", "127.0.0.1:0")
+	}
+	if err != nil {
+		a.close()
+		return nil, fmt.Errorf("listen on %s: %w", cfg.Listen, err)
+	}
+	a.addr = ln.Addr().String()
+	if !isLoopback(ln.Addr()) {
+		log.Warn("listening beyond loopback: anyone who can reach this address can try the token", "addr", a.addr)
+	}
+	a.srv = &http.Server{
+		Handler:           l,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
+	}
+	go func() { a.served <- a.srv.Serve(ln) }()
+	return a, nil
+}
+
+// refresh polls the Comm100 API now, if there is a poller.
+func (a *app) refresh(ctx context.Context) error {
+	if a.poller == nil {
+		return errors.New("no Comm100 API configured")
+	}
+	return a.poller.Poll(ctx)
+}
+
+// close stops the listener (requests in flight finish), then the poller,
+// then closes the journal.
+func (a *app) close() error {
+	var err error
+	if a.srv != nil {
+		a.log.Info("stopping: finishing requests in flight")
+		ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+		err = a.srv.Shutdown(ctx)
+		cancel()
+		if serr := <-a.served; serr != nil && !errors.Is(serr, http.ErrServerClosed) && err == nil {
+			err = serr
+		}
+	}
+	for i := len(a.stops) - 1; i >= 0; i-- {
+		a.stops[i]()
+	}
+	if err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,123 @@
+package tui
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+	"charm.land/bubbles/v2/key"
+)
+
+// KeyMap holds every key binding. Each can be remapped or unbound from the
+// config file's [keys] table, by name.
+type KeyMap struct {
+	Up, Down, Top, Bottom, PageUp, PageDown key.Binding
+	Open, Back, Filter, Search              key.Binding
+	Online, Away, Status, Tag, Department   key.Binding
+	Refresh, NextPane, PrevPane, Help, Quit key.Binding
+	Pane                                    [5]key.Binding
+}
+
+// DefaultKeyMap returns the default bindings.
+func DefaultKeyMap() KeyMap {
+	b := func(keys []string, help, desc string) key.Binding {
+		return key.NewBinding(key.WithKeys(keys...), key.WithHelp(help, desc))
+	}
+	return KeyMap{
+		Up:         b([]string{"k", "up"}, "k/↑", "up"),
+		Down:       b([]string{"j", "down"}, "j/↓", "down"),
+		Top:        b([]string{"g", "home"}, "g", "top"),
+		Bottom:     b([]string{"G", "end"}, "G", "bottom"),
+		PageUp:     b([]string{"pgup", "ctrl+u"}, "pgup", "page up"),
+		PageDown:   b([]string{"pgdown", "ctrl+d"}, "pgdn", "page down"),
+		Open:       b([]string{"enter"}, "enter", "open"),
+		Back:       b([]string{"esc"}, "esc", "back"),
+		Filter:     b([]string{"/"}, "/", "filter"),
+		Search:     b([]string{"n"}, "n", "next match"),
+		Online:     b([]string{"o"}, "o", "set online"),
+		Away:       b([]string{"a"}, "a", "set away"),
+		Status:     b([]string{"s"}, "s", "pick status"),
+		Tag:        b([]string{"t"}, "t", "tag visitor"),
+		Department: b([]string{"d"}, "d", "department"),
+		Refresh:    b([]string{"r"}, "r", "refresh"),
+		NextPane:   b([]string{"tab"}, "tab", "next pane"),
+		PrevPane:   b([]string{"shift+tab"}, "⇧tab", "prev pane"),
+		Help:       b([]string{"?"}, "?", "help"),
+		Quit:       b([]string{"q", "ctrl+c"}, "q", "quit"),
+		Pane: [5]key.Binding{
+			b([]string{"1"}, "1", "queue"), b([]string{"2"}, "2", "agents"), b([]string{"3"}, "3", "chats"),
+			b([]string{"4"}, "4", "transcript"), b([]string{"5"}, "5", "inbox"),
+		},
+	}
+}
+
+// named returns the bindings by their config names.
+func (k *KeyMap) named() map[string]*key.Binding {
+	return map[string]*key.Binding{
+		"up": &k.Up, "down": &k.Down, "top": &k.Top, "bottom": &k.Bottom, "page_up": &k.PageUp, "page_down": &k.PageDown,
+		"open": &k.Open, "back": &k.Back, "filter": &k.Filter, "search_next": &k.Search,
+		"online": &k.Online, "away": &k.Away, "status": &k.Status, "tag": &k.Tag, "department": &k.Department,
+		"refresh": &k.Refresh, "next_pane": &k.NextPane, "prev_pane": &k.PrevPane, "help": &k.Help, "quit": &k.Quit,
+		"queue": &k.Pane[0], "agents": &k.Pane[1], "chats": &k.Pane[2], "transcript": &k.Pane[3], "inbox": &k.Pane[4],
+	}
+}
+
+// KeyNames lists the names the config file's [keys] table takes.
+func KeyNames() []string {
+	var k KeyMap
+	names := make([]string, 0, 25)
+	for n := range k.named() {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// Remap applies overrides: name → keys. An empty list unbinds the action.
+// ctrl+c always quits, whatever the map says, so a bad map cannot trap a user.
+func (k *KeyMap) Remap(overrides map[string][]string) error {
+	named := k.named()
+	for name, keys := range overrides {
+		b, ok := named[strings.ToLower(name)]
+		if !ok {
+			return fmt.Errorf("keys: unknown action %q (known: %s)", name, strings.Join(KeyNames(), ", "))
+		}
+		if len(keys) == 0 {
+			b.Unbind()
+			b.SetEnabled(false)
+			continue
+		}
+		b.SetKeys(keys...)
+		b.SetHelp(strings.Join(keys, "/"), b.Help().Desc)
+		b.SetEnabled(true)
+	}
+	if !hasKey(k.Quit.Keys(), "ctrl+c") {
+		k.Quit.SetKeys(append(k.Quit.Keys(), "ctrl+c")...)
+		k.Quit.SetEnabled(true)
+	}
+	return nil
+}
+
+func hasKey(keys []string, want string) bool {
+	for _, k := range keys {
+		if k == want {
+			return true
+		}
+	}
+	return false
+}
+
+// ShortHelp is the footer's line.
+func (k KeyMap) ShortHelp() []key.Binding {
+	return []key.Binding{k.NextPane, k.Open, k.Filter, k.Online, k.Away, k.Status, k.Help, k.Quit}
+}
+
+// FullHelp is the ? screen: every binding, in columns.
+func (k KeyMap) FullHelp() [][]key.Binding {
+	return [][]key.Binding{
+		{k.Up, k.Down, k.Top, k.Bottom, k.PageUp, k.PageDown},
+		{k.NextPane, k.PrevPane, k.Pane[0], k.Pane[1], k.Pane[2], k.Pane[3], k.Pane[4]},
+		{k.Open, k.Back, k.Filter, k.Search, k.Department, k.Refresh},
+		{k.Online, k.Away, k.Status, k.Tag, k.Help, k.Quit},
+	}
+}

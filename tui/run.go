@@ -1,0 +1,22 @@
+package tui
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+
+	tea "charm.land/bubbletea/v2"
+)
+
+// Run runs the dashboard on the terminal until the user quits or ctx ends.
+// Bubble Tea restores the terminal on the way out, after a panic too.
+func Run(ctx context.Context, opt Options, in io.Reader, out io.Writer) error {
+	opt.Context = ctx
+	p := tea.NewProgram(New(opt), tea.WithContext(ctx), tea.WithInput(in), tea.WithOutput(out))
+	_, err := p.Run()
+	if err != nil && !(errors.Is(err, tea.ErrProgramKilled) && ctx.Err() != nil) {
+		return fmt.Errorf("dashboard: %w", err)
+	}
+	return nil
+}
