@@ -113,7 +113,7 @@ func (m *Model) refresh() {
 				s.chatTitle = "no chat open: select one in Chats (3) or Queue (1) and press enter"
 				return
 			}
-			s.chatTitle = transcriptTitle(c)
+			s.chatTitle = transcriptTitle(c, b)
 			lines := transcriptLines(c, m.width, m.now.Location())
 			s.total = len(lines)
 			m.windowScroll(s.total, h)

@@ -307,6 +307,8 @@ func (m Model) key(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 		case m.filter[m.pane] != "":
 			m.filter[m.pane] = ""
 			m.refresh()
+		case m.pane == paneTranscript && m.search != "":
+			m.search = ""
 		case m.pane == paneTranscript:
 			m.setPane(paneChats)
 		case m.dept != "":
@@ -383,12 +385,13 @@ func (m Model) inputKey(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 		m.input.Blur()
 		switch mode {
 		case inputFilter:
-			m.filter[m.pane] = val
-			m.cursor[m.pane], m.offset[m.pane] = 0, 0
 			if m.pane == paneTranscript {
 				m.search = val
 				m.nextMatch()
+				return m, nil
 			}
+			m.filter[m.pane] = val
+			m.cursor[m.pane], m.offset[m.pane] = 0, 0
 			m.refresh()
 		case inputTag:
 			return m, m.startTag(val)

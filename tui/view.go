@@ -80,8 +80,8 @@ func (m Model) headerSources() string {
 		}
 	}
 	hook := "webhooks"
-	if m.opt.Listen != "" {
-		hook += " " + m.opt.Listen
+	if m.opt.Listen != "" && m.width >= 120 {
+		hook += " on " + m.opt.Listen
 	}
 	if last.IsZero() {
 		parts = append(parts, t.Dim.Render("● "+hook+": none yet"))
@@ -104,10 +104,10 @@ func (m Model) headerSources() string {
 	}
 	left := strings.Join(parts, "  ")
 	clock := m.now.Format("15:04:05")
-	gap := m.width - lipgloss.Width(left) - len(clock)
-	if gap < 1 {
-		return left
+	if room := m.width - len(clock) - 1; lipgloss.Width(left) > room {
+		left = ansi.Truncate(left, max(room, 0), "…")
 	}
+	gap := max(m.width-lipgloss.Width(left)-len(clock), 1)
 	return left + strings.Repeat(" ", gap) + t.Bold.Render(clock)
 }
 
@@ -396,10 +396,10 @@ func (m Model) click(x, y int) Model {
 	return m
 }
 
-func transcriptTitle(c board.Chat) string {
+func transcriptTitle(c board.Chat, b *board.Board) string {
 	agents := make([]string, 0, len(c.Agents))
 	for _, a := range c.Agents {
-		agents = append(agents, nameOr(a.Name, a.ID))
+		agents = append(agents, nameOr(a.Name, b.AgentName(c.Source, a.ID)))
 	}
 	title := fmt.Sprintf("%s chat %s · %s · %s", c.Source, c.ID, nameOr(c.Visitor.Name, c.Visitor.Key()), c.State)
 	if len(agents) > 0 {

@@ -201,11 +201,7 @@ func (b *Board) ChatSummaries() []ChatSummary {
 		for _, a := range c.Agents {
 			name := a.Name
 			if name == "" {
-				if ag := b.agents[agentKey(c.Source, a.ID)]; ag != nil && ag.Name != "" {
-					name = ag.Name
-				} else {
-					name = a.ID
-				}
+				name = b.AgentName(c.Source, a.ID)
 			}
 			s.Agents = append(s.Agents, name)
 		}
@@ -227,4 +223,12 @@ func (b *Board) ChatSummaries() []ChatSummary {
 		return out[i].ID < out[j].ID
 	})
 	return out
+}
+
+// AgentName returns an agent's name as the board knows it, else the id.
+func (b *Board) AgentName(source event.Source, id string) string {
+	if ag := b.agents[agentKey(source, id)]; ag != nil && ag.Name != "" {
+		return ag.Name
+	}
+	return id
 }

@@ -1,0 +1,438 @@
+package tui
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/ansi"
+
+	"github.com/chatdeck/chatdeck/ingest/actions"
+	"github.com/chatdeck/chatdeck/ingest/board"
+	"github.com/chatdeck/chatdeck/ingest/event"
+)
+
+var update = flag.Bool("update", false, "rewrite golden files")
+
+var t0 = time.Date(2026, 11, 21, 14, 0, 0, 0, time.UTC)
+
+// memSource is a board behind a lock: the Source the local hub gives,
+// without the journal.
+type memSource struct {
+	mu      sync.RWMutex
+	b       *board.Board
+	seq     int64
+	changed chan struct{}
+}
+
+func newMemSource() *memSource {
+	return &memSource{b: board.New(board.Config{Capacity: 2}), changed: make(chan struct{})}
+}
+
+func (s *memSource) Read(fn func(*board.Board)) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	fn(s.b)
+}
+
+func (s *memSource) Polls() map[event.Source]board.PollState {
+	return map[event.Source]board.PollState{event.Comm100: {LastOKAt: t0.Add(-3 * time.Second)}}
+}
+
+func (s *memSource) Changed() <-chan struct{} {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.changed
+}
+
+func (s *memSource) apply(evs ...event.Event) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, ev := range evs {
+		s.seq++
+		ev.Seq = s.seq
+		s.b.Apply(&ev)
+	}
+	close(s.changed)
+	s.changed = make(chan struct{})
+}
+
+func sec(n float64) time.Time { return t0.Add(time.Duration(n * float64(time.Second))) }
+
+// seeded is a board with a bit of everything: three waiting visitors, two
+// active chats, agents in three states, an offline message, an unknown payload.
+func seeded() *memSource {
+	s := newMemSource()
+	s.apply(
+		event.Event{Source: event.Comm100, Kind: event.AgentsSnapshot, ReceivedAt: sec(-600), SnapshotStatuses: []string{"Online", "Away", "Meeting"},
+			SnapshotAgents: []event.Agent{
+				{ID: "a-ann", Name: "Ann", Status: event.AgentOnline, StatusName: "Online"},
+				{ID: "a-bob", Name: "Bob", Status: event.AgentAway, StatusName: "Meeting"},
+				{ID: "a-cy", Name: "Cy", Status: event.AgentOffline, StatusName: "Offline"},
+			}},
+		event.Event{Source: event.Comm100, Kind: event.ChatRequested, ChatID: "c1", ReceivedAt: sec(-95),
+			Visitor: &event.Visitor{ID: "v1", Name: "Priya"}, Department: &event.Department{Name: "Sales"},
+			Messages: []event.Message{{From: event.FromVisitor, Text: "Can I upgrade mid-cycle?"}}},
+		event.Event{Source: event.Chatlio, Kind: event.ChatRequested, ChatID: "c2", ReceivedAt: sec(-40),
+			Visitor: &event.Visitor{ID: "v2", Name: "Jonas"}, Department: &event.Department{Name: "Billing"},
+			Messages: []event.Message{{From: event.FromVisitor, Text: "Invoice 2231 is wrong"}}},
+		event.Event{Source: event.JivoChat, Kind: event.ChatRequested, ChatID: "c3", ReceivedAt: sec(-5),
+			Visitor: &event.Visitor{ID: "v3", Name: "Mei"}, Messages: []event.Message{{From: event.FromVisitor, Text: "hello?"}}},
+		event.Event{Source: event.Comm100, Kind: event.ChatStarted, ChatID: "c4", ReceivedAt: sec(-300),
+			Visitor: &event.Visitor{ID: "v4", Name: "Ana"}, Agents: []event.Agent{{ID: "a-ann"}}, Department: &event.Department{Name: "Support"}},
+		event.Event{Source: event.Comm100, Kind: event.ChatUpdated, ChatID: "c4", ReceivedAt: sec(-120),
+			Messages: []event.Message{
+				{At: sec(-290), From: event.FromVisitor, Name: "Ana", Text: "My order is late"},
+				{At: sec(-250), From: event.FromAgent, Name: "Ann", Text: "Sorry to hear that, let me check the courier for you."},
+				{At: sec(-120), From: event.FromVisitor, Name: "Ana", Text: "Thanks!"},
+			}},
+		event.Event{Source: event.JivoChat, Kind: event.ChatAccepted, ChatID: "c5", ReceivedAt: sec(-60),
+			Visitor: &event.Visitor{ID: "v5", Name: "John"}, Agents: []event.Agent{{ID: "7", Name: "Thomas"}}},
+		event.Event{Source: event.Chatlio, Kind: event.OfflineMessage, ReceivedAt: sec(-30),
+			Offline: &event.Offline{Name: "Bob Smith", Email: "bob@smith.com", Text: "I love your service!"}},
+		event.Event{Source: event.Comm100, Kind: event.Unrecognised, VendorEvent: "chat_rated_v9", ReceivedAt: sec(-20), Raw: []byte(`{"event":"chat_rated_v9"}`)},
+	)
+	return s
+}
+
+func newModel(s Source, acts actions.Actions, w, h int) Model {
+	m := New(Options{Source: s, Actions: acts, Listen: "127.0.0.1:8765", Mode: "demo", Now: func() time.Time { return t0 }})
+	next, _ := m.Update(tea.WindowSizeMsg{Width: w, Height: h})
+	return next.(Model)
+}
+
+func press(m Model, keys ...string) Model {
+	for _, k := range keys {
+		var msg tea.KeyPressMsg
+		switch k {
+		case "enter":
+			msg = tea.KeyPressMsg{Code: tea.KeyEnter}
+		case "esc":
+			msg = tea.KeyPressMsg{Code: tea.KeyEscape}
+		case "tab":
+			msg = tea.KeyPressMsg{Code: tea.KeyTab}
+		case "down":
+			msg = tea.KeyPressMsg{Code: tea.KeyDown}
+		default:
+			r := []rune(k)[0]
+			msg = tea.KeyPressMsg{Code: r, Text: k}
+		}
+		next, cmd := m.Update(msg)
+		m = next.(Model)
+		m = drain(m, cmd)
+	}
+	return m
+}
+
+// drain runs a command and feeds back the messages that matter here
+// (action outcomes), skipping the clock and change waits.
+func drain(m Model, cmd tea.Cmd) Model {
+	if cmd == nil {
+		return m
+	}
+	done := make(chan tea.Msg, 1)
+	go func() { done <- cmd() }()
+	select {
+	case msg := <-done:
+		switch msg := msg.(type) {
+		case actionMsg, tagMsg, refreshMsg:
+			next, _ := m.Update(msg)
+			return next.(Model)
+		case tea.BatchMsg:
+			for _, c := range msg {
+				m = drain(m, c)
+			}
+		}
+	case <-time.After(50 * time.Millisecond):
+	}
+	return m
+}
+
+func screen(m Model) string { return ansi.Strip(m.Render()) }
+
+func golden(t *testing.T, name, got string) {
+	t.Helper()
+	path := filepath.Join("testdata", name+".golden")
+	if *update {
+		if err := os.MkdirAll("testdata", 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("no golden file (run go test ./tui -update): %v", err)
+	}
+	if got != string(want) {
+		t.Errorf("%s differs from %s:\n--- got\n%s\n--- want\n%s", name, path, got, want)
+	}
+}
+
+func TestGoldenScreens(t *testing.T) {
+	for _, size := range []struct{ w, h int }{{80, 24}, {160, 40}} {
+		for i, pane := range []string{"queue", "agents", "chats", "transcript", "inbox"} {
+			m := newModel(seeded(), nil, size.w, size.h)
+			if pane == "transcript" {
+				m = press(m, "3", "j", "enter")
+			} else {
+				m = press(m, string(rune('1'+i)))
+			}
+			s := screen(m)
+			if lines := strings.Split(s, "\n"); len(lines) != size.h {
+				t.Errorf("%s at %dx%d has %d lines", pane, size.w, size.h, len(lines))
+			}
+			for _, l := range strings.Split(s, "\n") {
+				if w := ansi.StringWidth(l); w != size.w {
+					t.Errorf("%s at %dx%d: a line is %d wide: %q", pane, size.w, size.h, w, l)
+					break
+				}
+			}
+			golden(t, pane+"-"+strconv.Itoa(size.w)+"x"+strconv.Itoa(size.h), s)
+		}
+	}
+}
+
+func TestQueueShowsLongestWaitFirstWithNumbers(t *testing.T) {
+	s := screen(newModel(seeded(), nil, 120, 30))
+	for _, want := range []string{"Queue 3", "Wait 1m35s", "Active 2", "Agents 2/1/4", "1m35s   comm100  Priya", "40s     chatlio  Jonas", "5s      jivochat Mei", "14:00:00"} {
+		if !strings.Contains(s, want) {
+			t.Errorf("screen lacks %q:\n%s", want, s)
+		}
+	}
+	if strings.Index(s, "Priya") > strings.Index(s, "Jonas") || strings.Index(s, "Jonas") > strings.Index(s, "Mei") {
+		t.Error("queue is not longest wait first")
+	}
+}
+
+func TestNavigationAndFilter(t *testing.T) {
+	m := newModel(seeded(), nil, 100, 24)
+	m = press(m, "j", "j")
+	if m.cursor[paneQueue] != 2 {
+		t.Fatalf("cursor %d after j j, want 2", m.cursor[paneQueue])
+	}
+	m = press(m, "j")
+	if m.cursor[paneQueue] != 2 {
+		t.Errorf("cursor ran past the end: %d", m.cursor[paneQueue])
+	}
+	m = press(m, "g")
+	if m.cursor[paneQueue] != 0 {
+		t.Errorf("g: cursor %d", m.cursor[paneQueue])
+	}
+	m = press(m, "/", "b", "i", "l", "l")
+	if s := screen(m); !strings.Contains(s, "Jonas") || strings.Contains(s, "Priya") || m.snap.total != 1 {
+		t.Errorf("filter 'bill' shows %d rows:\n%s", m.snap.total, s)
+	}
+	m = press(m, "enter")
+	if m.filter[paneQueue] != "bill" || m.mode != inputNone {
+		t.Errorf("filter after enter = %q mode %v", m.filter[paneQueue], m.mode)
+	}
+	m = press(m, "esc")
+	if m.filter[paneQueue] != "" || m.snap.total != 3 {
+		t.Errorf("esc did not clear the filter: %q, %d rows", m.filter[paneQueue], m.snap.total)
+	}
+	m = press(m, "tab")
+	if m.pane != paneAgents {
+		t.Errorf("tab → pane %d", m.pane)
+	}
+	m = press(m, "d")
+	if m.dept == "" {
+		t.Error("d set no department")
+	}
+}
+
+func TestTranscriptOpensAndSearches(t *testing.T) {
+	m := newModel(seeded(), nil, 80, 24)
+	m = press(m, "3", "j", "enter")
+	s := screen(m)
+	if m.pane != paneTranscript || !strings.Contains(s, "comm100 chat c4") || !strings.Contains(s, "[13:55:10] Ana: My order is late") {
+		t.Fatalf("transcript:\n%s", s)
+	}
+	m = press(m, "/", "t", "h", "a", "n", "k", "s", "enter")
+	if m.search != "thanks" || m.flashErr {
+		t.Errorf("search %q, flash %q", m.search, m.flash)
+	}
+	m = press(m, "/", "n", "o", "p", "e", "enter")
+	if !strings.Contains(m.flash, "no match for nope") {
+		t.Errorf("a search with no match says nothing: %q", m.flash)
+	}
+	m = press(m, "esc", "esc")
+	if m.pane != paneChats {
+		t.Errorf("esc from transcript → pane %d", m.pane)
+	}
+}
+
+// recorder is an Actions that records calls and answers as told.
+type recorder struct {
+	mu    sync.Mutex
+	calls []string
+	err   error
+	gate  chan struct{}
+}
+
+func (r *recorder) SetAgentStatus(ctx context.Context, id, status string) (actions.Outcome, error) {
+	if r.gate != nil {
+		<-r.gate
+	}
+	r.mu.Lock()
+	r.calls = append(r.calls, id+"="+status)
+	r.mu.Unlock()
+	if r.err != nil {
+		return actions.Outcome{}, r.err
+	}
+	return actions.Outcome{Cursor: 99, Agent: &event.Agent{ID: id, StatusName: strings.ToUpper(status[:1]) + status[1:]}}, nil
+}
+
+func (r *recorder) TagVisitor(ctx context.Context, id, name, value string) (actions.Outcome, error) {
+	r.mu.Lock()
+	r.calls = append(r.calls, "tag "+id+" "+name+"="+value)
+	r.mu.Unlock()
+	return actions.Outcome{}, r.err
+}
+
+func TestStatusChangePendingThenConfirmed(t *testing.T) {
+	rec := &recorder{gate: make(chan struct{})}
+	m := newModel(seeded(), rec, 100, 24)
+	m = press(m, "2") // agents: Ann (online), Bob (away), ...
+	next, cmd := m.Update(tea.KeyPressMsg{Code: 'a', Text: "a"})
+	m = next.(Model)
+	if s := screen(m); !strings.Contains(s, "→ away…") || !strings.Contains(s, "setting Ann to away") {
+		t.Fatalf("no pending shown:\n%s", s)
+	}
+	close(rec.gate)
+	m = drain(m, cmd)
+	s := screen(m)
+	if len(rec.calls) != 1 || rec.calls[0] != "a-ann=away" {
+		t.Errorf("calls %v", rec.calls)
+	}
+	if strings.Contains(s, "→ away…") || !strings.Contains(s, "✓ Ann is now Away") {
+		t.Errorf("not confirmed:\n%s", s)
+	}
+}
+
+func TestStatusChangeErrorIsShown(t *testing.T) {
+	rec := &recorder{err: errors.New("unknown agent: boom")}
+	m := newModel(seeded(), rec, 100, 24)
+	m = press(m, "2", "o")
+	if s := screen(m); !strings.Contains(s, "✗ Ann → online failed: unknown agent: boom") {
+		t.Errorf("error not shown:\n%s", s)
+	}
+	// Not in the agents pane: nothing is called, the user is told why.
+	m = press(m, "1", "a")
+	if len(rec.calls) != 1 || !strings.Contains(screen(m), "select an agent") {
+		t.Errorf("calls %v, screen:\n%s", rec.calls, screen(m))
+	}
+	// Without an API, status keys explain.
+	m = newModel(seeded(), nil, 100, 24)
+	if s := screen(press(m, "2", "a")); !strings.Contains(s, "no Comm100 API configured") {
+		t.Errorf("no-API message missing:\n%s", s)
+	}
+}
+
+func TestStatusPickerOffersSiteStatuses(t *testing.T) {
+	rec := &recorder{}
+	m := newModel(seeded(), rec, 120, 24)
+	m = press(m, "2", "s")
+	if s := screen(m); m.mode != inputStatus || !strings.Contains(s, "Meeting") {
+		t.Fatalf("picker:\n%s", s)
+	}
+	m = press(m, "j", "j", "enter")
+	if len(rec.calls) != 1 || rec.calls[0] != "a-ann=Meeting" {
+		t.Errorf("calls %v", rec.calls)
+	}
+}
+
+func TestAlertsFlashAndRing(t *testing.T) {
+	for _, bell := range []bool{false, true} {
+		m := New(Options{Source: seeded(), Now: func() time.Time { return t0 },
+			Alerts: Alerts{WaitWarn: 30 * time.Second, WaitAlert: 60 * time.Second, ServiceLevel: 0.8, Bell: bell}})
+		m.alerting = map[string]bool{}
+		cmd := m.checkAlerts()
+		if !strings.Contains(m.flash, "a visitor has waited 1m35s") || !m.flashErr {
+			t.Errorf("no wait alert: %q", m.flash)
+		}
+		if (cmd != nil) != bell {
+			t.Errorf("bell %v: command %v", bell, cmd != nil)
+		}
+		// The same alert does not flash again while it lasts.
+		m.flash = ""
+		if cmd := m.checkAlerts(); cmd != nil || m.flash != "" {
+			t.Errorf("alert repeated: %q", m.flash)
+		}
+	}
+}
+
+func TestKeysRemap(t *testing.T) {
+	k := DefaultKeyMap()
+	if err := k.Remap(map[string][]string{"away": {"A"}, "quit": {}, "online": {"O", "ctrl+o"}}); err != nil {
+		t.Fatal(err)
+	}
+	if got := k.Away.Keys(); len(got) != 1 || got[0] != "A" {
+		t.Errorf("away keys %v", got)
+	}
+	if got := k.Quit.Keys(); len(got) != 1 || got[0] != "ctrl+c" {
+		t.Errorf("quit keys %v: ctrl+c must survive", got)
+	}
+	if err := k.Remap(map[string][]string{"fly": {"f"}}); err == nil || !strings.Contains(err.Error(), "unknown action") {
+		t.Errorf("unknown action: %v", err)
+	}
+	rec := &recorder{}
+	m := New(Options{Source: seeded(), Actions: rec, Keys: k, Now: func() time.Time { return t0 }})
+	m = press(m, "2", "a")
+	if len(rec.calls) != 0 {
+		t.Errorf("unbound a still acts: %v", rec.calls)
+	}
+	m = press(m, "A")
+	if len(rec.calls) != 1 {
+		t.Errorf("remapped A did nothing: %v", rec.calls)
+	}
+	if s := screen(press(m, "?")); !strings.Contains(s, "set away") || !strings.Contains(s, "A") {
+		t.Errorf("help does not show the remapped key:\n%s", s)
+	}
+}
+
+func TestBatchedRedraw(t *testing.T) {
+	s := seeded()
+	m := New(Options{Source: s, Now: func() time.Time { return t0 }, Context: context.Background()})
+	wait := m.waitChange()
+	got := make(chan tea.Msg, 1)
+	go func() { got <- wait() }()
+	for i := range 50 {
+		s.apply(event.Event{Source: event.Comm100, Kind: event.ChatRequested, ChatID: "burst" + strconv.Itoa(i), ReceivedAt: t0,
+			Visitor: &event.Visitor{ID: "b" + strconv.Itoa(i)}})
+	}
+	if _, ok := (<-got).(changedMsg); !ok {
+		t.Fatal("no change message")
+	}
+	next, _ := m.Update(changedMsg{})
+	if m = next.(Model); m.snap.metrics.QueueLength != 53 {
+		t.Errorf("after one redraw the queue shows %d, want all 53", m.snap.metrics.QueueLength)
+	}
+}
+
+func TestResizeAndMouse(t *testing.T) {
+	m := newModel(seeded(), nil, 80, 24)
+	next, _ := m.Update(tea.WindowSizeMsg{Width: 50, Height: 12})
+	m = next.(Model)
+	lines := strings.Split(screen(m), "\n")
+	if len(lines) != 12 || ansi.StringWidth(lines[0]) != 50 {
+		t.Errorf("after resize: %d lines, first %d wide", len(lines), ansi.StringWidth(lines[0]))
+	}
+	next, _ = m.Update(tea.MouseClickMsg{X: 2, Y: 5})
+	if m = next.(Model); m.cursor[paneQueue] != 1 {
+		t.Errorf("click on row 2 → cursor %d", m.cursor[paneQueue])
+	}
+	next, _ = m.Update(tea.MouseWheelMsg{Button: tea.MouseWheelDown})
+	if m = next.(Model); m.cursor[paneQueue] != 2 {
+		t.Errorf("wheel → cursor %d", m.cursor[paneQueue])
+	}
+}
