@@ -20,7 +20,12 @@ import (
 	"github.com/chatdeck/chatdeck/ingest/event"
 )
 
-var update = flag.Bool("update", false, "rewrite golden files")
+// updating reports whether -update was given: the flag is the one
+// x/exp/golden (through teatest) registers for golden files.
+func updating() bool {
+	f := flag.Lookup("update")
+	return f != nil && f.Value.String() == "true"
+}
 
 var t0 = time.Date(2026, 11, 21, 14, 0, 0, 0, time.UTC)
 
@@ -161,7 +166,7 @@ func screen(m Model) string { return ansi.Strip(m.Render()) }
 func golden(t *testing.T, name, got string) {
 	t.Helper()
 	path := filepath.Join("testdata", name+".golden")
-	if *update {
+	if updating() {
 		if err := os.MkdirAll("testdata", 0o755); err != nil {
 			t.Fatal(err)
 		}

@@ -1,0 +1,103 @@
+package tui_test
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"log/slog"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/ansi"
+	"github.com/charmbracelet/x/exp/teatest/v2"
+
+	"github.com/chatdeck/chatdeck/comm100api"
+	"github.com/chatdeck/chatdeck/comm100api/comm100test"
+	"github.com/chatdeck/chatdeck/ingest/actions"
+	"github.com/chatdeck/chatdeck/ingest/hub"
+	"github.com/chatdeck/chatdeck/ingest/journal"
+	"github.com/chatdeck/chatdeck/ingest/poller"
+	"github.com/chatdeck/chatdeck/tui"
+)
+
+var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
+
+// live is a real hub, the fake Comm100 API, one poll done, and Direct
+// actions: what `chatdeck demo` runs, without the scenario.
+func live(t *testing.T) (*hub.Hub, *comm100test.Server, tui.Options) {
+	t.Helper()
+	srv := comm100test.New(comm100test.Options{})
+	t.Cleanup(srv.Close)
+	api, err := comm100api.New(comm100api.Config{BaseURL: srv.URL(), Logger: quiet,
+		Auth: comm100api.Bearer(comm100api.OAuthConfig{AccessToken: "test-token"})})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, err := hub.Open(context.Background(), hub.Config{Journal: journal.Options{Path: filepath.Join(t.TempDir(), "j.db")}, Logger: quiet})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { h.Close() })
+	p := poller.New(poller.Config{API: api, Sink: h, Logger: quiet})
+	if err := p.Poll(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	return h, srv, tui.Options{Source: h, Actions: &actions.Direct{API: api, Sink: h}, Refresh: p.Poll, Mode: "test", Context: context.Background()}
+}
+
+func waitScreen(t *testing.T, tm *teatest.TestModel, want ...string) {
+	t.Helper()
+	var seen bytes.Buffer
+	teatest.WaitFor(t, tm.Output(), func(b []byte) bool {
+		seen.Write(b)
+		s := ansi.Strip(seen.String())
+		for _, w := range want {
+			if !strings.Contains(s, w) {
+				return false
+			}
+		}
+		return true
+	}, teatest.WithDuration(10*time.Second), teatest.WithCheckInterval(20*time.Millisecond))
+}
+
+func TestFlowStatusChange(t *testing.T) {
+	h, srv, opts := live(t)
+	tm := teatest.NewTestModel(t, tui.New(opts), teatest.WithInitialTermSize(120, 30))
+	tm.Type("2")
+	waitScreen(t, tm, "Alice", "Bruno", "meeting")
+	tm.Type("a") // the cursor is on the first agent: Alice, online
+	waitScreen(t, tm, "Alice is now Away")
+	if a, _ := srv.Agent("058cbf51-1c1c-419c-bfe7-d02ff3188cc0"); a.Status != "Away" {
+		t.Errorf("the API has Alice %q", a.Status)
+	}
+	for _, a := range h.View(time.Now()).Agents {
+		if a.Name == "Alice" && a.StatusName != "Away" {
+			t.Errorf("the board has Alice %q", a.StatusName)
+		}
+	}
+	tm.Type("s")
+	waitScreen(t, tm, "status for", "Training")
+	tm.Type("q")
+	if err := tm.Quit(); err != nil {
+		t.Fatal(err)
+	}
+	tm.WaitFinished(t, teatest.WithFinalTimeout(5*time.Second))
+}
+
+func TestFlowFilter(t *testing.T) {
+	_, _, opts := live(t)
+	tm := teatest.NewTestModel(t, tui.New(opts), teatest.WithInitialTermSize(100, 24))
+	tm.Type("2")
+	waitScreen(t, tm, "Hana", "Gustav")
+	tm.Type("/lunch")
+	tm.Send(tea.KeyPressMsg{Code: tea.KeyEnter})
+	waitScreen(t, tm, "filter: lunch", "Gustav")
+	tm.Type("q")
+	final := ansi.Strip(tm.FinalModel(t, teatest.WithFinalTimeout(5*time.Second)).(tui.Model).Render())
+	if !strings.Contains(final, "Gustav") || strings.Contains(final, "Hana") || !strings.Contains(final, "1/1") {
+		t.Errorf("filtered screen:\n%s", final)
+	}
+}
