@@ -64,7 +64,10 @@ func cell(s string, w int) string {
 		}
 		return r
 	}, s)
-	return fit(s, w)
+	if w < 2 {
+		return fit(s, w)
+	}
+	return fit(s, w-1) + " "
 }
 
 func (m Model) headerSources() string {

@@ -35,6 +35,17 @@ type Config struct {
 	LogLevel       string        `koanf:"log_level"`
 	LogFile        string        `koanf:"log_file"`
 	Comm100        Comm100Config `koanf:"comm100"`
+	// Keys remaps the dashboard's keys: action name → keys ([] unbinds).
+	Keys   map[string][]string `koanf:"keys"`
+	Alerts AlertsConfig        `koanf:"alerts"`
+}
+
+// AlertsConfig holds the dashboard's alert thresholds.
+type AlertsConfig struct {
+	WaitWarn     time.Duration `koanf:"wait_warn"`
+	WaitAlert    time.Duration `koanf:"wait_alert"`
+	ServiceLevel float64       `koanf:"service_level"`
+	Bell         bool          `koanf:"bell"`
 }
 
 // Comm100Config holds the Comm100 API settings.
@@ -72,6 +83,10 @@ var settings = []setting{
 	{"timezone", "timezone", "CHATDECK_TIMEZONE", "Local", "time zone that \"today\" is counted in (IANA name)"},
 	{"log_level", "log-level", "CHATDECK_LOG_LEVEL", "info", "log level: debug, info, warn, error"},
 	{"log_file", "log-file", "CHATDECK_LOG_FILE", "", "log to this file instead of stderr"},
+	{"alerts.wait_warn", "", "CHATDECK_WAIT_WARN", "30s", ""},
+	{"alerts.wait_alert", "", "CHATDECK_WAIT_ALERT", "60s", ""},
+	{"alerts.service_level", "", "CHATDECK_SL_ALERT", "0.8", ""},
+	{"alerts.bell", "bell", "CHATDECK_BELL", "false", "ring the terminal bell on alerts"},
 	{"comm100.api", "comm100-api", "COMM100_API_BASE", "", "Comm100 API base URL, e.g. https://api15.comm100.io/v4"},
 	{"comm100.budget", "comm100-budget", "COMM100_BUDGET", "150", "most Comm100 API calls per 5 minutes, polls and actions together (documented limit: 300)"},
 	{"comm100.poll_interval", "poll-interval", "COMM100_POLL_INTERVAL", "15s", "how often to poll Comm100 agents and visitors"},

@@ -24,12 +24,17 @@ func main() {
 }
 
 func newRoot() *cobra.Command {
+	run := newRun()
 	root := &cobra.Command{
 		Use:           "chatdeck",
 		Short:         "A terminal command centre for live-chat supervisors",
+		Long:          "chatdeck with no command runs the dashboard (chatdeck run).",
 		SilenceUsage:  true,
 		SilenceErrors: true,
+		Args:          cobra.NoArgs,
+		RunE:          run.RunE,
 	}
-	root.AddCommand(newServe(), newWebhooks())
+	addFlags(root.Flags())
+	root.AddCommand(run, newDemo(), newServe(), newWebhooks())
 	return root
 }

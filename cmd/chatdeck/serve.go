@@ -29,15 +29,26 @@ SIGINT or SIGTERM: requests in flight finish and the journal closes.`,
 			if err != nil {
 				return err
 			}
-			return serve(cmd.Context(), cfg, cfgPath, cmd.ErrOrStderr())
+			if demo, _ := cmd.Flags().GetBool("demo"); demo {
+				d, err := newDemoSetup(cmd.Flags(), cfg)
+				if err != nil {
+					return err
+				}
+				defer d.close()
+				return serve(cmd.Context(), d.cfg, cfgPath, cmd.ErrOrStderr(), d.appOptions(cmd.Flags()), d.start)
+			}
+			return serve(cmd.Context(), cfg, cfgPath, cmd.ErrOrStderr(), appOptions{}, nil)
 		},
 	}
 	addFlags(cmd.Flags())
+	cmd.Flags().Bool("demo", false, "run the demo scenario and fake Comm100 API headless")
+	addDemoFlags(cmd.Flags())
 	return cmd
 }
 
 // serve runs until ctx ends.
-func serve(ctx context.Context, cfg Config, cfgPath string, stderr io.Writer) error {
+func serve(ctx context.Context, cfg Config, cfgPath string, stderr io.Writer, opt appOptions,
+	around func(ctx context.Context, a *app) (stop func(), err error)) error {
 	log, closeLog, err := newLogger(cfg, stderr)
 	if err != nil {
 		return err
@@ -47,9 +58,17 @@ func serve(ctx context.Context, cfg Config, cfgPath string, stderr io.Writer) er
 	if err != nil {
 		return err
 	}
-	a, err := startApp(ctx, cfg, token, log, appOptions{})
+	a, err := startApp(ctx, cfg, token, log, opt)
 	if err != nil {
 		return err
+	}
+	if around != nil {
+		stop, err := around(ctx, a)
+		if err != nil {
+			_ = a.close()
+			return err
+		}
+		defer stop()
 	}
 	log.Info("chatdeck serving", "addr", a.addr, "journal", cfg.DB, "config", cfgPath, "token_file", tokenFile)
 	select {

@@ -205,8 +205,11 @@ func (b *Board) ChatSummaries() []ChatSummary {
 			}
 			s.Agents = append(s.Agents, name)
 		}
-		if n := len(c.Messages); n > 0 {
-			s.LastMessage = c.Messages[n-1].Text
+		for i := len(c.Messages) - 1; i >= 0; i-- {
+			if c.Messages[i].From != event.FromSystem && c.Messages[i].Text != "" {
+				s.LastMessage = c.Messages[i].Text
+				break
+			}
 		}
 		if c.Rating != nil {
 			s.Rating = c.Rating.Value
