@@ -102,20 +102,19 @@ type Model struct {
 	dept     string
 	showHelp bool
 
-	mode      inputMode
-	input     textinput.Model
-	pick      int    // status picker cursor
-	pickFor   rowRef // the agent the picker is for
-	tagFor    rowRef // the visitor the tag prompt is for
-	openChat  rowRef // the chat the transcript shows
-	search    string // transcript search
-	flash     string
-	flashErr  bool
-	flashAt   time.Time
-	pending   map[string]string // agent id → status being set
-	alerting  map[string]bool   // alerts currently raised
-	snap      snapshot
-	cursorSeq int64
+	mode     inputMode
+	input    textinput.Model
+	pick     int    // status picker cursor
+	pickFor  rowRef // the agent the picker is for
+	tagFor   rowRef // the visitor the tag prompt is for
+	openChat rowRef // the chat the transcript shows
+	search   string // transcript search
+	flash    string
+	flashErr bool
+	flashAt  time.Time
+	pending  map[string]string // agent id → status being set
+	alerting map[string]bool   // alerts currently raised
+	snap     snapshot
 }
 
 // rowRef names a thing on the board.
