@@ -44,6 +44,9 @@ type Config struct {
 	// Clock sleeps between attempts; the wall clock if nil.
 	Clock  Clock
 	Logger *slog.Logger
+	// OnCall, if set, is told of every attempt: status 0 when no answer
+	// came (err says why).
+	OnCall func(method, path string, status int, err error, took time.Duration)
 }
 
 // Client calls the API. It is safe for concurrent use.
@@ -275,9 +278,16 @@ func (c *Client) once(ctx context.Context, method, path string, payload []byte) 
 	if err := c.cfg.Auth.apply(ctx, req); err != nil {
 		return nil, err
 	}
+	start := time.Now()
 	resp, err := c.cfg.HTTPClient.Do(req)
 	if err != nil {
+		if c.cfg.OnCall != nil {
+			c.cfg.OnCall(method, path, 0, err, time.Since(start))
+		}
 		return nil, fmt.Errorf("comm100 API: %s %s: %w", method, path, err)
+	}
+	if c.cfg.OnCall != nil {
+		defer func() { c.cfg.OnCall(method, path, resp.StatusCode, nil, time.Since(start)) }()
 	}
 	defer resp.Body.Close()
 	raw, err := io.ReadAll(io.LimitReader(resp.Body, maxAnswer))

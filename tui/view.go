@@ -11,6 +11,7 @@ import (
 
 	"github.com/chatdeck/chatdeck/ingest/board"
 	"github.com/chatdeck/chatdeck/ingest/event"
+	"github.com/chatdeck/chatdeck/ingest/stream"
 )
 
 // View renders the screen.
@@ -28,8 +29,18 @@ func (m Model) Render() string {
 		return m.renderHelp()
 	}
 	rows := make([]string, 0, m.height)
-	rows = append(rows, m.headerSources(), m.headerNumbers(), m.tabs(), m.columns())
+	numbers := m.headerNumbers()
 	body := m.body()
+	if cn, remote := m.connection(); remote && !cn.Connected {
+		// Stale, and unmistakably so: a banner instead of the numbers, the
+		// rows greyed, while the clock goes on.
+		numbers = m.theme.Alert.Reverse(true).Render(fit(fmt.Sprintf(" SERVER UNREACHABLE since %s: the board below is stale. Reconnecting (attempt %d)… %s",
+			cn.Since.In(m.now.Location()).Format("15:04:05"), cn.Attempt, cn.Err), m.width))
+		for i, r := range body {
+			body[i] = m.theme.Dim.Render(ansi.Strip(r))
+		}
+	}
+	rows = append(rows, m.headerSources(), numbers, m.tabs(), m.columns())
 	h := m.bodyHeight()
 	for i := range h {
 		if i < len(body) {
@@ -80,6 +91,13 @@ func (m Model) headerSources() string {
 	for _, src := range []event.Source{event.Comm100, event.Chatlio, event.JivoChat} {
 		if s, ok := m.snap.sources[src]; ok && s.LastEventAt.After(last) {
 			last = s.LastEventAt
+		}
+	}
+	if cn, remote := m.connection(); remote {
+		if cn.Connected {
+			parts = append(parts, t.OK.Render("●")+" server "+cn.Server)
+		} else {
+			parts = append(parts, t.Alert.Render("✗ server "+cn.Server+" gone "+ago(cn.Since, m.now)))
 		}
 	}
 	hook := "webhooks"
@@ -485,4 +503,14 @@ func secs(s *float64) string {
 		return "–"
 	}
 	return dur(time.Duration(*s * float64(time.Second)))
+}
+
+// connection returns the remote connection's state, when the source is a
+// remote replica.
+func (m Model) connection() (stream.Conn, bool) {
+	c, ok := m.opt.Source.(interface{ Connection() stream.Conn })
+	if !ok {
+		return stream.Conn{}, false
+	}
+	return c.Connection(), true
 }

@@ -16,6 +16,8 @@ import (
 	"github.com/chatdeck/chatdeck/ingest/journal"
 	"github.com/chatdeck/chatdeck/ingest/listener"
 	"github.com/chatdeck/chatdeck/ingest/poller"
+	"github.com/chatdeck/chatdeck/ingest/stream"
+	"github.com/chatdeck/chatdeck/ingest/telemetry"
 )
 
 // app is chatdeck's running parts: journal and board (hub), the Comm100
@@ -26,7 +28,9 @@ type app struct {
 	api     *comm100api.Client
 	poller  *poller.Poller
 	actions actions.Actions
+	stream  *stream.Server
 	srv     *http.Server
+	metrics *telemetry.Metrics
 	addr    string
 	token   string
 	served  chan error
@@ -45,7 +49,7 @@ type appOptions struct {
 
 // startApp starts everything; close stops it in order.
 func startApp(ctx context.Context, cfg Config, token string, log *slog.Logger, opt appOptions) (*app, error) {
-	a := &app{log: log, token: token, served: make(chan error, 1)}
+	a := &app{log: log, token: token, served: make(chan error, 1), metrics: telemetry.New()}
 	loc, err := time.LoadLocation(cfg.Timezone)
 	if err != nil {
 		return nil, fmt.Errorf("timezone %q: %w", cfg.Timezone, err)
@@ -54,7 +58,8 @@ func startApp(ctx context.Context, cfg Config, token string, log *slog.Logger, o
 		Journal: journal.Options{Path: cfg.DB, MaxAge: cfg.RetentionAge, MaxBytes: cfg.RetentionBytes, Logger: log},
 		Board: board.Config{SLTarget: cfg.SLTarget, Window: cfg.Window, ShortAbandon: cfg.ShortAbandon,
 			Capacity: cfg.Capacity, Location: loc},
-		Logger: log,
+		Logger:        log,
+		ObserveCommit: a.metrics.Commit,
 	})
 	if err != nil {
 		return nil, err
@@ -67,7 +72,7 @@ func startApp(ctx context.Context, cfg Config, token string, log *slog.Logger, o
 	})
 	a.api = opt.api
 	if a.api == nil {
-		if a.api, err = comm100Client(cfg, log); err != nil {
+		if a.api, err = comm100Client(cfg, log, a.metrics.APICall); err != nil {
 			a.close()
 			return nil, err
 		}
@@ -84,11 +89,16 @@ func startApp(ctx context.Context, cfg Config, token string, log *slog.Logger, o
 		a.stops = append(a.stops, func() { stopPoll(); <-polled })
 		log.Info("polling Comm100", "api", a.api.BaseURL(), "every", cfg.Comm100.PollInterval, "budget", a.api.Budget().String())
 	}
-	l, err := listener.New(listener.Config{Token: token, MaxBody: cfg.MaxBody, Logger: log, Actions: a.actions}, a.hub)
+	l, err := listener.New(listener.Config{Token: token, MaxBody: cfg.MaxBody, Logger: log, Actions: a.actions,
+		ObserveWebhook: a.metrics.Webhook}, a.hub)
 	if err != nil {
 		a.close()
 		return nil, err
 	}
+	a.stream = &stream.Server{Hub: a.hub, Actions: a.actions, Logger: log, Observer: a.metrics}
+	l.Handle("/v1/stream", l.Bearer(a.stream.ServeHTTP))
+	l.Handle("GET /metrics", a.metrics.Handler())
+	a.gauges()
 	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil && opt.anyPort {
 		ln, err = net.Listen("tcp", "127.0.0.1:0")
@@ -113,6 +123,27 @@ func startApp(ctx context.Context, cfg Config, token string, log *slog.Logger, o
 	return a, nil
 }
 
+// gauges registers the metrics read at each scrape.
+func (a *app) gauges() {
+	read := func(fn func(m board.Metrics, b *board.Board) float64) func() float64 {
+		return func() float64 {
+			var v float64
+			a.hub.Read(func(b *board.Board) { v = fn(b.Metrics(time.Now()), b) })
+			return v
+		}
+	}
+	a.metrics.Gauge("chatdeck_board_queue_length", "Visitors waiting.", read(func(m board.Metrics, _ *board.Board) float64 { return float64(m.QueueLength) }))
+	a.metrics.Gauge("chatdeck_board_active_chats", "Chats in progress.", read(func(m board.Metrics, _ *board.Board) float64 { return float64(m.ActiveChats) }))
+	a.metrics.Gauge("chatdeck_board_agents", "Agents known.", read(func(m board.Metrics, _ *board.Board) float64 { return float64(m.AgentsTotal) }))
+	a.metrics.Gauge("chatdeck_board_chats", "Chats held on the board, ended ones included.", read(func(_ board.Metrics, b *board.Board) float64 { return float64(len(b.ChatSummaries())) }))
+	a.metrics.Gauge("chatdeck_board_cursor", "Cursor of the last event applied.", func() float64 { return float64(a.hub.Cursor()) })
+	if a.api != nil {
+		calls, _ := a.api.Budget().Limit()
+		a.metrics.Gauge("chatdeck_comm100_api_budget_left", "Comm100 API calls that could be made now without waiting.", a.api.Budget().Left)
+		a.metrics.Gauge("chatdeck_comm100_api_budget_calls", "The budget: calls per 5 minutes.", func() float64 { return float64(calls) })
+	}
+}
+
 // refresh polls the Comm100 API now, if there is a poller.
 func (a *app) refresh(ctx context.Context) error {
 	if a.poller == nil {
@@ -125,6 +156,9 @@ func (a *app) refresh(ctx context.Context) error {
 // then closes the journal.
 func (a *app) close() error {
 	var err error
+	if a.stream != nil {
+		a.stream.Close() // hijacked connections are not the HTTP server's
+	}
 	if a.srv != nil {
 		a.log.Info("stopping: finishing requests in flight")
 		ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)

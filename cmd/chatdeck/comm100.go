@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"golang.org/x/oauth2"
 
@@ -15,7 +16,7 @@ import (
 
 // comm100Client builds the API client from the configuration, or returns
 // nil when no API base is configured (webhooks only).
-func comm100Client(cfg Config, log *slog.Logger) (*comm100api.Client, error) {
+func comm100Client(cfg Config, log *slog.Logger, onCall func(string, string, int, error, time.Duration)) (*comm100api.Client, error) {
 	c := cfg.Comm100
 	if c.API == "" {
 		return nil, nil
@@ -58,5 +59,6 @@ func comm100Client(cfg Config, log *slog.Logger) (*comm100api.Client, error) {
 		Auth:    auth,
 		Budget:  comm100api.NewBudget(c.Budget, comm100api.DocumentedWindow, nil),
 		Logger:  log,
+		OnCall:  onCall,
 	})
 }

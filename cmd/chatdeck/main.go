@@ -35,6 +35,6 @@ func newRoot() *cobra.Command {
 		RunE:          run.RunE,
 	}
 	addFlags(root.Flags())
-	root.AddCommand(run, newDemo(), newServe(), newWebhooks())
+	root.AddCommand(run, newDemo(), newServe(), newAttach(), newWebhooks())
 	return root
 }

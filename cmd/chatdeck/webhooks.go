@@ -56,7 +56,7 @@ registers chatdeck for every Comm100 webhook event through the API
 				return nil
 			}
 			log := slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), &slog.HandlerOptions{Level: slog.LevelWarn}))
-			api, err := comm100Client(cfg, log)
+			api, err := comm100Client(cfg, log, nil)
 			if err != nil {
 				return err
 			}

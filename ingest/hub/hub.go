@@ -5,6 +5,7 @@ package hub
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -22,18 +23,24 @@ type Config struct {
 	Journal journal.Options
 	Board   board.Config
 	Logger  *slog.Logger
+	// ObserveCommit, if set, is told how long each Ingest waited for its
+	// durable commit.
+	ObserveCommit func(time.Duration)
 }
 
 // Hub is the journal and the board behind one lock. Create it with Open.
 type Hub struct {
 	log     *slog.Logger
 	journal *journal.Journal
+	observe func(time.Duration)
 
 	mu    sync.RWMutex
 	board *board.Board
 	polls map[string]board.PollState // by source; not journalled: freshness is not history
 	// changed is closed (and replaced) whenever the board changes.
 	changed chan struct{}
+	subs    map[*Subscription]struct{}
+	drops   int64
 }
 
 // PollStatus is a poller's freshness, as the poller reports it.
@@ -42,10 +49,12 @@ type PollStatus = board.PollState
 // Open opens the journal, replays it into a new board, and returns the hub.
 // The replay's figures are logged.
 func Open(ctx context.Context, cfg Config) (*Hub, error) {
-	h := &Hub{log: cfg.Logger, board: board.New(cfg.Board), polls: map[string]board.PollState{}, changed: make(chan struct{})}
+	h := &Hub{log: cfg.Logger, board: board.New(cfg.Board), polls: map[string]board.PollState{}, changed: make(chan struct{}),
+		subs: map[*Subscription]struct{}{}}
 	if h.log == nil {
 		h.log = slog.Default()
 	}
+	h.observe = cfg.ObserveCommit
 	jopts := cfg.Journal
 	jopts.OnCommit = h.applyCommitted
 	if jopts.Logger == nil {
@@ -112,6 +121,14 @@ func (h *Hub) applyCommitted(recs []journal.Record) {
 		}
 		ev.Seq = r.Seq
 		h.board.Apply(ev)
+		if len(h.subs) > 0 {
+			msg, err := EncodeEvent(ev)
+			if err != nil {
+				h.log.Error("hub: encoding an event for the stream", "cursor", ev.Seq, "err", err)
+				continue
+			}
+			h.broadcastLocked(msg)
+		}
 	}
 	h.notifyLocked()
 }
@@ -134,6 +151,10 @@ func (h *Hub) Changed() <-chan struct{} {
 func (h *Hub) Polls() map[event.Source]board.PollState {
 	h.mu.RLock()
 	defer h.mu.RUnlock()
+	return h.pollsLocked()
+}
+
+func (h *Hub) pollsLocked() map[event.Source]board.PollState {
 	out := make(map[event.Source]board.PollState, len(h.polls))
 	for k, v := range h.polls {
 		out[event.Source(k)] = v
@@ -178,7 +199,11 @@ func (h *Hub) Ingest(ctx context.Context, ev *event.Event, hint string) (Result,
 		mode = journal.DedupeLatest
 		rec.Subject = "snapshot:" + string(ev.Source) + ":" + string(ev.Kind)
 	}
+	start := time.Now()
 	seq, dup, err := h.journal.Append(ctx, rec, mode)
+	if h.observe != nil && err == nil {
+		h.observe(time.Since(start))
+	}
 	if err != nil {
 		return Result{}, fmt.Errorf("hub: ingest %s %s: %w", ev.Source, ev.Kind, err)
 	}
@@ -190,6 +215,11 @@ func (h *Hub) SetPoll(source string, st PollStatus) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	h.polls[source] = st
+	if len(h.subs) > 0 {
+		if msg, err := json.Marshal(Message{Type: "polls", Polls: h.pollsLocked()}); err == nil {
+			h.broadcastLocked(msg)
+		}
+	}
 	h.notifyLocked()
 }
 
@@ -223,12 +253,25 @@ func (h *Hub) Events(ctx context.Context, after int64, limit int) ([]journal.Rec
 	return recs, nil
 }
 
-// Healthy reports what is wrong, or nil.
-func (h *Hub) Healthy(ctx context.Context) error {
+// Health reports what is wrong, by part. unhealthy is true when the
+// journal cannot be used (nothing can be acknowledged); a failing poller
+// only degrades the board.
+func (h *Hub) Health(ctx context.Context) (problems map[string]string, unhealthy bool) {
+	problems = map[string]string{}
 	if err := h.journal.Ping(ctx); err != nil {
-		return fmt.Errorf("journal: %w", err)
+		problems["journal"] = err.Error()
+		unhealthy = true
 	}
-	return nil
+	for src, p := range h.Polls() {
+		if p.LastError != "" {
+			msg := p.LastError
+			if !p.LastOKAt.IsZero() {
+				msg += " (last good poll " + p.LastOKAt.UTC().Format(time.RFC3339) + ")"
+			}
+			problems[string(src)+"_api"] = msg
+		}
+	}
+	return problems, unhealthy
 }
 
 // Close closes the journal. Ingest after Close fails.

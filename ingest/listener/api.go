@@ -78,10 +78,17 @@ type Health struct {
 	Problems map[string]string `json:"problems,omitempty"`
 }
 
+// healthz answers 200 "ok", 200 "degraded" (a poller failing: the board
+// works on webhooks) or 503 "unhealthy" (the journal cannot store), naming
+// each problem.
 func (l *Listener) healthz(w http.ResponseWriter, r *http.Request) {
-	if err := l.store.Healthy(r.Context()); err != nil {
-		writeJSON(w, http.StatusServiceUnavailable, Health{Status: "unhealthy", Problems: map[string]string{"journal": err.Error()}})
-		return
+	problems, unhealthy := l.store.Health(r.Context())
+	switch {
+	case unhealthy:
+		writeJSON(w, http.StatusServiceUnavailable, Health{Status: "unhealthy", Problems: problems})
+	case len(problems) > 0:
+		writeJSON(w, http.StatusOK, Health{Status: "degraded", Problems: problems})
+	default:
+		writeJSON(w, http.StatusOK, Health{Status: "ok"})
 	}
-	writeJSON(w, http.StatusOK, Health{Status: "ok"})
 }

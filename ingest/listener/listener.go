@@ -32,7 +32,7 @@ type Store interface {
 	Read(fn func(b *board.Board))
 	View(now time.Time) board.View
 	Events(ctx context.Context, after int64, limit int) ([]journal.Record, error)
-	Healthy(ctx context.Context) error
+	Health(ctx context.Context) (problems map[string]string, unhealthy bool)
 }
 
 // Config configures the listener.
@@ -44,6 +44,9 @@ type Config struct {
 	MaxBody int64
 	// Actions performs agent status changes; nil answers them 503.
 	Actions actions.Actions
+	// ObserveWebhook, if set, is told of every webhook answered: its
+	// source, its kind ("invalid" or "unauthorized" when refused) and status.
+	ObserveWebhook func(source, kind string, status int)
 	// Now is the clock; time.Now if nil.
 	Now    func() time.Time
 	Logger *slog.Logger
@@ -108,6 +111,19 @@ func (l *Listener) route(path, method string, h http.HandlerFunc) {
 func (l *Listener) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := l.cfg.Now()
 	rec := &statusRecorder{ResponseWriter: w}
+	if src, ok := strings.CutPrefix(r.URL.Path, "/webhooks/"); ok && l.cfg.ObserveWebhook != nil {
+		src, _, _ = strings.Cut(src, "/")
+		kind := new(string)
+		*kind = "invalid"
+		r = r.WithContext(context.WithValue(r.Context(), kindKey{}, kind))
+		defer func() {
+			k := *kind
+			if rec.status == http.StatusUnauthorized {
+				k = "unauthorized"
+			}
+			l.cfg.ObserveWebhook(src, k, rec.status)
+		}()
+	}
 	defer func() {
 		if p := recover(); p != nil {
 			if p == http.ErrAbortHandler {
@@ -201,4 +217,14 @@ type ErrorBody struct {
 
 func writeError(w http.ResponseWriter, status int, msg string) {
 	writeJSON(w, status, ErrorBody{Error: msg})
+}
+
+// kindKey carries, in a webhook request's context, where the handler notes
+// the kind it decoded (for metrics).
+type kindKey struct{}
+
+func noteKind(r *http.Request, kind string) {
+	if p, ok := r.Context().Value(kindKey{}).(*string); ok {
+		*p = kind
+	}
 }

@@ -153,6 +153,7 @@ func jsonish(ct string) bool {
 
 // commit journals the event and answers: the ack, or Jivo's reply.
 func (l *Listener) commit(w http.ResponseWriter, r *http.Request, ev *event.Event, hint string, jivo *JivoReply) {
+	noteKind(r, string(ev.Kind))
 	res, err := l.store.Ingest(r.Context(), ev, hint)
 	if err != nil {
 		if r.Context().Err() != nil {

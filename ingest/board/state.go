@@ -1,0 +1,400 @@
+package board
+
+import (
+	"cmp"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/chatdeck/chatdeck/ingest/event"
+)
+
+// StateVersion is the version of State that State writes and Restore reads.
+const StateVersion = 1
+
+// State is a board's whole state in a form that survives JSON: what a
+// remote replica restores from. Its fields are exported for encoding only.
+//
+// Every chat the board refers to is in Chats once; the board's indexes
+// (the waiting queue, the ended order, the open-by-visitor index) refer to
+// chats by their position in Chats. Positions, not chat keys, because an
+// index can still hold a chat the board has since forgotten (Gone), whose
+// key may now name another chat.
+type State struct {
+	Version int `json:"version"`
+	// Seq is the board's cursor: the Seq of the last event applied.
+	Seq int64 `json:"cursor,omitempty,string"`
+	// Latest is the latest event time seen; LastPrune when the board last
+	// pruned.
+	Latest    time.Time `json:"latest,omitzero"`
+	LastPrune time.Time `json:"last_prune,omitzero"`
+
+	// Chats: the chats on the board by source and id, then the chats only
+	// an index still holds.
+	Chats []StateChat `json:"chats,omitempty"`
+	// Waiting is the waiting queue, oldest request first.
+	Waiting []int `json:"waiting,omitempty"`
+	// Ended is the ended and missed chats in the order they ended.
+	Ended []int `json:"ended,omitempty"`
+	// Open is the waiting or active chat of each visitor, by source and
+	// visitor key.
+	Open map[event.Source]map[string]int `json:"open,omitempty"`
+
+	Agents []StateAgent `json:"agents,omitempty"`
+	// History is visitors' history by source and visitor key.
+	History map[event.Source]map[string]StateHistory `json:"history,omitempty"`
+	// Offline and Inbox hold the rings' items, oldest first.
+	Offline []OfflineItem `json:"offline,omitempty"`
+	Inbox   []InboxItem   `json:"inbox,omitempty"`
+	// Outcomes is the metrics' outcome log.
+	Outcomes StateOutcomes                `json:"outcomes,omitzero"`
+	Sources  map[event.Source]SourceState `json:"sources,omitempty"`
+	// Statuses are the statuses agents can be set to, by source.
+	Statuses map[event.Source][]string `json:"statuses,omitempty"`
+}
+
+// StateChat is a chat with the board's bookkeeping on it.
+type StateChat struct {
+	Chat
+	// Counted: its answered or abandoned outcome is in the log.
+	Counted bool `json:"counted,omitempty"`
+	// CSAT: its rating is in the log.
+	CSAT bool `json:"csat,omitempty"`
+	// Gone: the board no longer holds the chat; only an index does.
+	Gone bool `json:"gone,omitempty"`
+}
+
+// StateAgent is an agent with the board's bookkeeping on them.
+type StateAgent struct {
+	Agent
+	// FromPoll: an agents snapshot listed the agent.
+	FromPoll bool `json:"from_poll,omitempty"`
+}
+
+// StateHistory is a visitor's history with the board's bookkeeping on it.
+type StateHistory struct {
+	History
+	// LastChat is the id of the visitor's chat counted last.
+	LastChat string `json:"last_chat,omitempty"`
+}
+
+// StateOutcomes is the outcome log: the totals of the entries pruned away
+// (Base), then each entry with its own counts, in time order. The running
+// totals are rebuilt from them.
+type StateOutcomes struct {
+	Base StateOutcome   `json:"base,omitzero"`
+	Log  []StateOutcome `json:"log,omitempty"`
+}
+
+// StateOutcome is one entry of the outcome log (At is zero for the base).
+type StateOutcome struct {
+	At             time.Time     `json:"t,omitzero"`
+	Arrivals       int64         `json:"n,omitempty"`
+	Answered       int64         `json:"a,omitempty"`
+	AnsweredKnown  int64         `json:"k,omitempty"`
+	WithinTarget   int64         `json:"in,omitempty"`
+	WaitSum        time.Duration `json:"w,omitempty"`
+	Abandoned      int64         `json:"ab,omitempty"`
+	ShortAbandoned int64         `json:"sa,omitempty"`
+	Good           int64         `json:"g,omitempty"`
+	Bad            int64         `json:"b,omitempty"`
+}
+
+func stateOutcome(at time.Time, o outcome) StateOutcome {
+	return StateOutcome{At: at, Arrivals: o.arrivals, Answered: o.answered, AnsweredKnown: o.answeredKnown,
+		WithinTarget: o.withinTarget, WaitSum: o.waitSum, Abandoned: o.abandoned,
+		ShortAbandoned: o.shortAbandoned, Good: o.good, Bad: o.bad}
+}
+
+func (s StateOutcome) outcome() outcome {
+	return outcome{arrivals: s.Arrivals, answered: s.Answered, answeredKnown: s.AnsweredKnown,
+		withinTarget: s.WithinTarget, waitSum: s.WaitSum, abandoned: s.Abandoned,
+		shortAbandoned: s.ShortAbandoned, good: s.Good, bad: s.Bad}
+}
+
+// State returns the board's state. It shares no memory with the board:
+// later Apply calls on b do not change it.
+func (b *Board) State() State {
+	st := State{Version: StateVersion, Seq: b.seq, Latest: b.latest, LastPrune: b.lastPrune}
+
+	// Chats: those on the board in key order, then any only an index holds.
+	pos := make(map[*Chat]int, len(b.chats))
+	keys := make([]key, 0, len(b.chats))
+	for k := range b.chats {
+		keys = append(keys, k)
+	}
+	slices.SortFunc(keys, compareKeys)
+	if len(keys) > 0 {
+		st.Chats = make([]StateChat, 0, len(keys))
+	}
+	for _, k := range keys {
+		c := b.chats[k]
+		pos[c] = len(st.Chats)
+		st.Chats = append(st.Chats, stateChat(c, false))
+	}
+	ref := func(c *Chat) int {
+		i, ok := pos[c]
+		if !ok {
+			i = len(st.Chats)
+			pos[c] = i
+			st.Chats = append(st.Chats, stateChat(c, true))
+		}
+		return i
+	}
+	if len(b.waiting) > 0 {
+		st.Waiting = make([]int, len(b.waiting))
+		for i, c := range b.waiting {
+			st.Waiting[i] = ref(c)
+		}
+	}
+	if len(b.ended) > 0 {
+		st.Ended = make([]int, len(b.ended))
+		for i, c := range b.ended {
+			st.Ended[i] = ref(c)
+		}
+	}
+	if len(b.open) > 0 {
+		open := make([]key, 0, len(b.open))
+		for k := range b.open {
+			open = append(open, k)
+		}
+		slices.SortFunc(open, compareKeys)
+		st.Open = map[event.Source]map[string]int{}
+		for _, k := range open {
+			m := st.Open[k.source]
+			if m == nil {
+				m = map[string]int{}
+				st.Open[k.source] = m
+			}
+			m[k.id] = ref(b.open[k])
+		}
+	}
+
+	if len(b.agents) > 0 {
+		st.Agents = make([]StateAgent, 0, len(b.agents))
+		for _, a := range b.agents {
+			st.Agents = append(st.Agents, StateAgent{Agent: *a, FromPoll: a.fromPoll})
+		}
+		slices.SortFunc(st.Agents, func(x, y StateAgent) int {
+			return compareKeys(agentKey(x.Source, x.ID), agentKey(y.Source, y.ID))
+		})
+	}
+	if len(b.history) > 0 {
+		st.History = map[event.Source]map[string]StateHistory{}
+		for k, h := range b.history {
+			m := st.History[k.source]
+			if m == nil {
+				m = map[string]StateHistory{}
+				st.History[k.source] = m
+			}
+			m[k.id] = StateHistory{History: *h, LastChat: h.lastChat}
+		}
+	}
+	st.Offline = cloneOffline(b.offline.items)
+	st.Inbox = cloneInbox(b.inbox.items)
+
+	st.Outcomes.Base = stateOutcome(time.Time{}, b.outcomes.base)
+	if n := len(b.outcomes.at); n > 0 {
+		st.Outcomes.Log = make([]StateOutcome, n)
+		prev := b.outcomes.base
+		for i, at := range b.outcomes.at {
+			st.Outcomes.Log[i] = stateOutcome(at, b.outcomes.cum[i].minus(prev))
+			prev = b.outcomes.cum[i]
+		}
+	}
+	if len(b.sources) > 0 {
+		st.Sources = make(map[event.Source]SourceState, len(b.sources))
+		for src, s := range b.sources {
+			st.Sources[src] = cloneSource(s)
+		}
+	}
+	if len(b.statuses) > 0 {
+		st.Statuses = make(map[event.Source][]string, len(b.statuses))
+		for src, list := range b.statuses {
+			st.Statuses[src] = slices.Clone(list)
+		}
+	}
+	return st
+}
+
+// Restore returns a board with cfg (defaults filled as New does) whose state
+// is st. The board shares no memory with st. A board restored from
+// another's State answers every query as the other does, and stays so as
+// both apply the same events.
+func Restore(cfg Config, st State) (*Board, error) {
+	if st.Version != StateVersion {
+		return nil, fmt.Errorf("board: state version %d, want %d", st.Version, StateVersion)
+	}
+	b := New(cfg)
+	b.seq, b.latest, b.lastPrune = st.Seq, st.Latest, st.LastPrune
+
+	chats := make([]*Chat, len(st.Chats))
+	for i := range st.Chats {
+		sc := &st.Chats[i]
+		c := new(Chat)
+		*c = cloneChat(&sc.Chat)
+		c.counted, c.csat, c.waitIndex = sc.Counted, sc.CSAT, -1
+		chats[i] = c
+		if sc.Gone {
+			continue
+		}
+		k := key{c.Source, c.ID}
+		if b.chats[k] != nil {
+			return nil, fmt.Errorf("board: state holds chat %s/%s twice", c.Source, c.ID)
+		}
+		b.chats[k] = c
+	}
+	ref := func(what string, i int) (*Chat, error) {
+		if i < 0 || i >= len(chats) {
+			return nil, fmt.Errorf("board: state's %s refers to chat %d of %d", what, i, len(chats))
+		}
+		return chats[i], nil
+	}
+	if len(st.Waiting) > 0 {
+		b.waiting = make([]*Chat, len(st.Waiting))
+		for j, i := range st.Waiting {
+			c, err := ref("waiting queue", i)
+			if err != nil {
+				return nil, err
+			}
+			if c.waitIndex >= 0 {
+				return nil, fmt.Errorf("board: state's waiting queue holds chat %s/%s twice", c.Source, c.ID)
+			}
+			c.waitIndex = j
+			b.waiting[j] = c
+		}
+	}
+	if len(st.Ended) > 0 {
+		b.ended = make([]*Chat, len(st.Ended))
+		for j, i := range st.Ended {
+			c, err := ref("ended list", i)
+			if err != nil {
+				return nil, err
+			}
+			b.ended[j] = c
+		}
+	}
+	for src, m := range st.Open {
+		for id, i := range m {
+			c, err := ref("open index", i)
+			if err != nil {
+				return nil, err
+			}
+			b.open[key{src, id}] = c
+		}
+	}
+
+	for _, sa := range st.Agents {
+		a := sa.Agent
+		a.fromPoll = sa.FromPoll
+		k := agentKey(a.Source, a.ID)
+		if b.agents[k] != nil {
+			return nil, fmt.Errorf("board: state holds agent %s/%s twice", a.Source, a.ID)
+		}
+		b.agents[k] = &a
+	}
+	for src, m := range st.History {
+		for id, sh := range m {
+			h := sh.History
+			h.lastChat = sh.LastChat
+			b.history[key{src, id}] = &h
+		}
+	}
+	b.offline.items = cloneOffline(st.Offline)
+	b.inbox.items = cloneInbox(st.Inbox)
+
+	b.outcomes.base = st.Outcomes.Base.outcome()
+	if n := len(st.Outcomes.Log); n > 0 {
+		b.outcomes.at = make([]time.Time, n)
+		b.outcomes.cum = make([]outcome, n)
+		sum := b.outcomes.base
+		for i, e := range st.Outcomes.Log {
+			if i > 0 && e.At.Before(b.outcomes.at[i-1]) {
+				return nil, errors.New("board: state's outcome log is out of time order")
+			}
+			sum.plus(e.outcome())
+			b.outcomes.at[i], b.outcomes.cum[i] = e.At, sum
+		}
+	}
+	for src, s := range st.Sources {
+		s := cloneSource(&s)
+		b.sources[src] = &s
+	}
+	for src, list := range st.Statuses {
+		b.statuses[src] = slices.Clone(list)
+	}
+	return b, nil
+}
+
+func compareKeys(x, y key) int {
+	if c := cmp.Compare(x.source, y.source); c != 0 {
+		return c
+	}
+	return cmp.Compare(x.id, y.id)
+}
+
+func stateChat(c *Chat, gone bool) StateChat {
+	return StateChat{Chat: cloneChat(c), Counted: c.counted, CSAT: c.csat, Gone: gone}
+}
+
+// cloneChat copies a chat and everything it points to, so that neither copy
+// sees the other's later changes (merge edits Info in place and appends to
+// the slices).
+func cloneChat(c *Chat) Chat {
+	out := *c
+	out.Visitor = cloneVisitor(c.Visitor)
+	out.Agents = slices.Clone(c.Agents)
+	out.Messages = slices.Clone(c.Messages)
+	out.Rating = clonePtr(c.Rating)
+	if c.WrapUp != nil {
+		w := *c.WrapUp
+		w.Fields = slices.Clone(w.Fields)
+		out.WrapUp = &w
+	}
+	if c.Info != nil {
+		info := *c.Info
+		info.Attachments = slices.Clone(info.Attachments)
+		info.Tags = slices.Clone(info.Tags)
+		out.Info = &info
+	}
+	out.Call = clonePtr(c.Call)
+	return out
+}
+
+func cloneVisitor(v event.Visitor) event.Visitor {
+	v.Department = clonePtr(v.Department)
+	v.Fields = slices.Clone(v.Fields)
+	v.Variables = slices.Clone(v.Variables)
+	return v
+}
+
+func cloneOffline(items []OfflineItem) []OfflineItem {
+	out := slices.Clone(items)
+	for i := range out {
+		out[i].Attachments = slices.Clone(out[i].Attachments)
+	}
+	return out
+}
+
+func cloneInbox(items []InboxItem) []InboxItem {
+	out := slices.Clone(items)
+	for i := range out {
+		out[i].Rating = clonePtr(out[i].Rating)
+	}
+	return out
+}
+
+func cloneSource(s *SourceState) SourceState {
+	out := *s
+	out.Poll = clonePtr(s.Poll)
+	return out
+}
+
+func clonePtr[T any](p *T) *T {
+	if p == nil {
+		return nil
+	}
+	v := *p
+	return &v
+}

@@ -1,0 +1,378 @@
+// Package stream is the WebSocket side of `chatdeck serve`: the server end
+// of /v1/stream (a snapshot, then every event in journal order, each with
+// its cursor; catch-up from a cursor after a reconnect; remote actions),
+// and the client end that `chatdeck attach` keeps a board replica with.
+package stream
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/gorilla/websocket"
+
+	"github.com/chatdeck/chatdeck/ingest/actions"
+	"github.com/chatdeck/chatdeck/ingest/event"
+	"github.com/chatdeck/chatdeck/ingest/hub"
+)
+
+// Close reasons the server gives.
+const (
+	ReasonSlow     = "slow consumer: reconnect with your cursor to catch up"
+	ReasonShutdown = "server shutting down"
+)
+
+// Request is what a client sends: an action to perform.
+type Request struct {
+	Type    string `json:"type"` // "set_agent_status" or "tag_visitor"
+	ID      string `json:"id"`
+	Agent   string `json:"agent,omitempty"`
+	Status  string `json:"status,omitempty"`
+	Visitor string `json:"visitor,omitempty"`
+	Name    string `json:"name,omitempty"`
+	Value   string `json:"value,omitempty"`
+}
+
+// Observer is told what the stream does, for metrics. Nil methods are fine.
+type Observer interface {
+	StreamClients(n int)
+	StreamDropped()
+	StreamLag(d time.Duration)
+}
+
+// Server serves /v1/stream. The token is checked (by the listener) before
+// the upgrade.
+type Server struct {
+	Hub     *hub.Hub
+	Actions actions.Actions // nil: actions answer not_configured
+	// Buffer is how many messages a client may fall behind before it is
+	// dropped. Default 4096.
+	Buffer int
+	// PingEvery, WriteTimeout, ReadLimit: defaults 20 s, 10 s, 64 KiB.
+	PingEvery    time.Duration
+	WriteTimeout time.Duration
+	ReadLimit    int64
+	// AllowedOrigins are the browser origins accepted besides the
+	// server's own host; requests without an Origin (non-browsers) are.
+	AllowedOrigins []string
+	Observer       Observer
+	Logger         *slog.Logger
+
+	once    sync.Once
+	mu      sync.Mutex
+	ctx     context.Context
+	cancel  context.CancelFunc
+	wg      sync.WaitGroup
+	clients int
+}
+
+func (s *Server) init() {
+	s.once.Do(func() {
+		if s.Buffer <= 0 {
+			s.Buffer = 4096
+		}
+		if s.PingEvery <= 0 {
+			s.PingEvery = 20 * time.Second
+		}
+		if s.WriteTimeout <= 0 {
+			s.WriteTimeout = 10 * time.Second
+		}
+		if s.ReadLimit <= 0 {
+			s.ReadLimit = 64 << 10
+		}
+		if s.Logger == nil {
+			s.Logger = slog.Default()
+		}
+		s.ctx, s.cancel = context.WithCancel(context.Background())
+	})
+}
+
+// Close disconnects every client (with a close reason) and waits for their
+// goroutines to end.
+func (s *Server) Close() {
+	s.init()
+	s.cancel()
+	s.wg.Wait()
+}
+
+func (s *Server) checkOrigin(r *http.Request) bool {
+	origin := r.Header.Get("Origin")
+	if origin == "" {
+		return true
+	}
+	u, err := url.Parse(origin)
+	if err != nil {
+		return false
+	}
+	if strings.EqualFold(u.Host, r.Host) {
+		return true
+	}
+	for _, o := range s.AllowedOrigins {
+		if strings.EqualFold(strings.TrimRight(o, "/"), strings.TrimRight(origin, "/")) {
+			return true
+		}
+	}
+	return false
+}
+
+func (s *Server) setClients(d int) {
+	s.mu.Lock()
+	s.clients += d
+	n := s.clients
+	s.mu.Unlock()
+	if s.Observer != nil {
+		s.Observer.StreamClients(n)
+	}
+}
+
+// ServeHTTP upgrades and streams. ?after=CURSOR resumes after a cursor
+// (from the journal) instead of starting with a snapshot.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	s.init()
+	after := int64(-1)
+	if v := r.URL.Query().Get("after"); v != "" {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || n < 0 {
+			http.Error(w, `{"error":"after: not a cursor"}`, http.StatusBadRequest)
+			return
+		}
+		after = n
+	}
+	up := websocket.Upgrader{CheckOrigin: s.checkOrigin, ReadBufferSize: 4096, WriteBufferSize: 16384,
+		EnableCompression: false}
+	conn, err := up.Upgrade(w, r, nil)
+	if err != nil {
+		return // the upgrader answered the error
+	}
+	s.wg.Add(1)
+	defer s.wg.Done()
+	s.setClients(1)
+	defer s.setClients(-1)
+	c := &client{s: s, conn: conn, results: make(chan []byte, 16), log: s.Logger.With("remote", r.RemoteAddr)}
+	c.run(after)
+}
+
+// client is one connection: this goroutine writes; a reader goroutine
+// reads requests and pongs.
+type client struct {
+	s       *Server
+	conn    *websocket.Conn
+	results chan []byte
+	log     *slog.Logger
+}
+
+func (c *client) write(msg []byte) error {
+	_ = c.conn.SetWriteDeadline(time.Now().Add(c.s.WriteTimeout))
+	return c.conn.WriteMessage(websocket.TextMessage, msg)
+}
+
+func (c *client) close(code int, reason string) {
+	_ = c.conn.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(code, reason), time.Now().Add(time.Second))
+	_ = c.conn.Close()
+}
+
+func (c *client) run(after int64) {
+	s := c.s
+	ctx, cancel := context.WithCancel(s.ctx)
+	defer cancel()
+	sub, err := c.start(ctx, after)
+	if err != nil {
+		c.log.Warn("stream: start failed", "err", err)
+		c.close(websocket.CloseInternalServerErr, "could not start the stream")
+		return
+	}
+	defer sub.Close()
+
+	readDone := make(chan struct{})
+	var acts sync.WaitGroup
+	go func() {
+		defer close(readDone)
+		c.read(ctx, &acts)
+	}()
+	defer func() {
+		cancel()
+		_ = c.conn.Close()
+		<-readDone
+		acts.Wait()
+	}()
+	ping := time.NewTicker(s.PingEvery)
+	defer ping.Stop()
+	for {
+		select {
+		case msg := <-sub.C:
+			if err := c.write(msg); err != nil {
+				return
+			}
+			if s.Observer != nil {
+				s.Observer.StreamLag(lagOf(msg))
+			}
+		case msg := <-c.results:
+			if err := c.write(msg); err != nil {
+				return
+			}
+		case <-sub.Dropped:
+			if s.Observer != nil {
+				s.Observer.StreamDropped()
+			}
+			c.log.Warn("stream: client too slow, dropped")
+			c.close(websocket.ClosePolicyViolation, ReasonSlow)
+			return
+		case <-ping.C:
+			if err := c.conn.WriteControl(websocket.PingMessage, nil, time.Now().Add(s.WriteTimeout)); err != nil {
+				return
+			}
+		case <-readDone:
+			return
+		case <-s.ctx.Done():
+			c.close(websocket.CloseGoingAway, ReasonShutdown)
+			return
+		}
+	}
+}
+
+// start subscribes and sends what comes before the live stream: a snapshot,
+// or the journal's events after the client's cursor.
+func (c *client) start(ctx context.Context, after int64) (*hub.Subscription, error) {
+	h := c.s.Hub
+	if after >= 0 {
+		oldest, err := h.OldestCursor(ctx)
+		if err == nil && after >= oldest && after <= h.Cursor() {
+			sub := h.Subscribe(c.s.Buffer)
+			err := h.Replay(ctx, after, sub.Start, func(ev *event.Event) error {
+				msg, err := hub.EncodeEvent(ev)
+				if err != nil {
+					return err
+				}
+				return c.write(msg)
+			})
+			if err != nil {
+				sub.Close()
+				return nil, err
+			}
+			return sub, nil
+		}
+		// Too old (retention dropped it) or from another journal: start over.
+	}
+	sub, snap, err := h.SubscribeSnapshot(c.s.Buffer, time.Now())
+	if err != nil {
+		return nil, err
+	}
+	if err := c.write(snap); err != nil {
+		sub.Close()
+		return nil, err
+	}
+	return sub, nil
+}
+
+// read reads requests until the connection fails; each action runs in its
+// own goroutine and answers through c.results.
+func (c *client) read(ctx context.Context, acts *sync.WaitGroup) {
+	s := c.s
+	c.conn.SetReadLimit(s.ReadLimit)
+	deadline := func() { _ = c.conn.SetReadDeadline(time.Now().Add(s.PingEvery * 3)) }
+	deadline()
+	c.conn.SetPongHandler(func(string) error { deadline(); return nil })
+	for {
+		_, data, err := c.conn.ReadMessage()
+		if err != nil {
+			return
+		}
+		deadline()
+		var req Request
+		if err := json.Unmarshal(data, &req); err != nil {
+			c.reply(hub.Message{Type: "action_result", Error: "request is not JSON: " + err.Error(), Code: "invalid"})
+			continue
+		}
+		acts.Add(1)
+		go func() {
+			defer acts.Done()
+			c.reply(c.act(ctx, req))
+		}()
+	}
+}
+
+func (c *client) reply(m hub.Message) {
+	b, err := json.Marshal(m)
+	if err != nil {
+		return
+	}
+	select {
+	case c.results <- b:
+	default:
+		c.log.Warn("stream: dropping an action result: the client is not reading")
+	}
+}
+
+func (c *client) act(ctx context.Context, req Request) hub.Message {
+	res := hub.Message{Type: "action_result", ID: req.ID}
+	if c.s.Actions == nil {
+		res.Error, res.Code = actions.ErrNotConfigured.Error(), "not_configured"
+		return res
+	}
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	var out actions.Outcome
+	var err error
+	switch req.Type {
+	case "set_agent_status":
+		out, err = c.s.Actions.SetAgentStatus(ctx, req.Agent, req.Status)
+	case "tag_visitor":
+		out, err = c.s.Actions.TagVisitor(ctx, req.Visitor, req.Name, req.Value)
+	default:
+		err = errors.Join(actions.ErrInvalid, errors.New("unknown request type "+strconv.Quote(req.Type)))
+	}
+	if err != nil {
+		res.Error, res.Code = err.Error(), ErrorCode(err)
+		c.log.Info("stream: remote action failed", "type", req.Type, "agent", req.Agent, "err", err)
+		return res
+	}
+	res.OK, res.Cursor, res.Agent, res.Visitor = true, strconv.FormatInt(out.Cursor, 10), out.Agent, out.Visitor
+	c.log.Info("stream: remote action", "type", req.Type, "agent", req.Agent, "status", req.Status, "cursor", out.Cursor)
+	return res
+}
+
+// ErrorCode names an action error for the wire.
+func ErrorCode(err error) string {
+	switch {
+	case errors.Is(err, actions.ErrUnknownStatus):
+		return "unknown_status"
+	case errors.Is(err, actions.ErrUnknownAgent):
+		return "unknown_agent"
+	case errors.Is(err, actions.ErrUnknownVisitor):
+		return "unknown_visitor"
+	case errors.Is(err, actions.ErrInvalid):
+		return "invalid"
+	case errors.Is(err, actions.ErrNotConfigured):
+		return "not_configured"
+	case errors.Is(err, actions.ErrUpstream):
+		return "upstream"
+	}
+	return "failed"
+}
+
+// codeErrors maps wire codes back to the action errors.
+var codeErrors = map[string]error{
+	"unknown_status": actions.ErrUnknownStatus, "unknown_agent": actions.ErrUnknownAgent,
+	"unknown_visitor": actions.ErrUnknownVisitor, "invalid": actions.ErrInvalid,
+	"not_configured": actions.ErrNotConfigured, "upstream": actions.ErrUpstream,
+}
+
+// lagOf is how long ago the event in an encoded message was received.
+func lagOf(msg []byte) time.Duration {
+	var m struct {
+		Event *struct {
+			ReceivedAt time.Time `json:"received_at"`
+		} `json:"event"`
+	}
+	if json.Unmarshal(msg, &m) != nil || m.Event == nil || m.Event.ReceivedAt.IsZero() {
+		return 0
+	}
+	return time.Since(m.Event.ReceivedAt)
+}
