@@ -5,12 +5,14 @@
 package listener
 
 import (
+	"bufio"
 	"context"
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/json"
 	"errors"
 	"log/slog"
+	"net"
 	"net/http"
 	"runtime/debug"
 	"strings"
@@ -160,8 +162,18 @@ func (s *statusRecorder) Write(b []byte) (int, error) {
 	return s.ResponseWriter.Write(b)
 }
 
-// Unwrap lets http.ResponseController reach the connection (WebSocket).
+// Unwrap lets http.ResponseController reach the connection.
 func (s *statusRecorder) Unwrap() http.ResponseWriter { return s.ResponseWriter }
+
+// Hijack hands the connection over (the WebSocket upgrade).
+func (s *statusRecorder) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	h, ok := s.ResponseWriter.(http.Hijacker)
+	if !ok {
+		return nil, nil, errors.New("listener: the connection cannot be hijacked")
+	}
+	s.status, s.wrote = http.StatusSwitchingProtocols, true
+	return h.Hijack()
+}
 
 func (l *Listener) tokenOK(got string) bool {
 	sum := sha256.Sum256([]byte(got))
