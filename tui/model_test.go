@@ -18,6 +18,7 @@ import (
 	"github.com/chatdeck/chatdeck/ingest/actions"
 	"github.com/chatdeck/chatdeck/ingest/board"
 	"github.com/chatdeck/chatdeck/ingest/event"
+	"github.com/chatdeck/chatdeck/ingest/stream"
 )
 
 // updating reports whether -update was given: the flag is the one
@@ -439,5 +440,29 @@ func TestResizeAndMouse(t *testing.T) {
 	next, _ = m.Update(tea.MouseWheelMsg{Button: tea.MouseWheelDown})
 	if m = next.(Model); m.cursor[paneQueue] != 2 {
 		t.Errorf("wheel → cursor %d", m.cursor[paneQueue])
+	}
+}
+
+// remoteSource is a replica whose connection state the test sets.
+type remoteSource struct {
+	*memSource
+	conn stream.Conn
+}
+
+func (r *remoteSource) Connection() stream.Conn { return r.conn }
+
+func TestAttachedScreenShowsConnection(t *testing.T) {
+	src := &remoteSource{memSource: seeded(), conn: stream.Conn{Connected: true, Server: "http://hub:8765", Since: sec(-60), Synced: true}}
+	m := newModel(src, nil, 120, 24)
+	if s := screen(m); !strings.Contains(s, "● server http://hub:8765") || strings.Contains(s, "UNREACHABLE") {
+		t.Errorf("connected screen:\n%s", s)
+	}
+	src.conn = stream.Conn{Server: "http://hub:8765", Since: sec(-12), Err: "connection refused", Attempt: 3}
+	next, _ := m.Update(tickMsg(t0))
+	s := screen(next.(Model))
+	for _, want := range []string{"✗ server http://hub:8765 gone 12s ago", "SERVER UNREACHABLE since 13:59:48", "stale", "attempt 3", "connection refused", "Priya"} {
+		if !strings.Contains(s, want) {
+			t.Errorf("disconnected screen lacks %q:\n%s", want, s)
+		}
 	}
 }

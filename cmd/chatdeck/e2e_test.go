@@ -104,3 +104,30 @@ func TestDemoInTmux(t *testing.T) {
 	x.run("send-keys", "-t", "demo", "q")
 	x.waitFor(20*time.Second, "EXITED 0")
 }
+
+// TestAttachInTmux runs `serve --demo` and `attach` to it in a real
+// terminal: the remote board fills, a status change goes through the
+// server, and when the server stops the screen says the board is stale.
+func TestAttachInTmux(t *testing.T) {
+	if _, err := exec.LookPath("tmux"); err != nil {
+		if os.Getenv("CHATDECK_REQUIRE_TMUX") != "" {
+			t.Fatal("tmux is required (CI installs it) but not found")
+		}
+		t.Skip("tmux not installed")
+	}
+	state := t.TempDir()
+	srv := startServeEnv(t, state, []string{"CHATDECK_TOKEN=tok"}, "--demo", "--speed", "2")
+	x := tmux{t: t, socket: filepath.Join(state, "tmux.sock")}
+	cmd := "XDG_STATE_HOME=" + state + " XDG_CONFIG_HOME=" + state + " CHATDECK_TOKEN=tok " + binary + " attach http://" + srv.addr
+	x.run("new-session", "-d", "-s", "demo", "-x", "120", "-y", "32", "-e", "TERM=xterm-256color", cmd+"; echo EXITED $?; sleep 30")
+	defer exec.Command("tmux", "-S", x.socket, "kill-server").Run()
+	x.waitFor(30*time.Second, "attach", "● server http://"+srv.addr, "Queue")
+	x.run("send-keys", "-t", "demo", "2")
+	x.waitFor(20*time.Second, "STATUS", "Alice")
+	x.run("send-keys", "-t", "demo", "a")
+	x.waitFor(20*time.Second, "is now Away")
+	srv.stop(t)
+	x.waitFor(20*time.Second, "SERVER UNREACHABLE", "stale")
+	x.run("send-keys", "-t", "demo", "q")
+	x.waitFor(20*time.Second, "EXITED 0")
+}

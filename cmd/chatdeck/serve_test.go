@@ -251,6 +251,57 @@ func TestServeWithComm100(t *testing.T) {
 	if code, _ := setStatus("00000000-0000-0000-0000-000000000000", "away"); code != 404 {
 		t.Errorf("unknown agent: %d", code)
 	}
+	// A webhook, then /metrics (no token needed) has the series issue #5 lists.
+	resp, err := http.Post("http://"+p.addr+"/webhooks/comm100?token=tok", "application/json", bytes.NewReader(fixtures.MustRead("comm100/chat_started.json")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	resp, err = http.Get("http://" + p.addr + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	for _, want := range []string{
+		`chatdeck_webhooks_total{kind="chat_started",source="comm100",status="200"} 1`,
+		`chatdeck_journal_commit_seconds_count`,
+		`chatdeck_board_queue_length 2`,
+		`chatdeck_board_agents 8`,
+		`chatdeck_comm100_api_calls_total{endpoint="livechat/agents",method="GET",status="200"}`,
+		`chatdeck_comm100_api_calls_total{endpoint="livechat/agents/{id}",method="PUT",status="400"} 1`,
+		`chatdeck_comm100_api_budget_left`,
+		`chatdeck_stream_clients 0`,
+	} {
+		if !bytes.Contains(body, []byte(want)) {
+			t.Errorf("/metrics lacks %s", want)
+		}
+	}
+	if bytes.Contains(body, []byte("tok")) && bytes.Contains(body, []byte("token=tok")) {
+		t.Error("/metrics leaks the token")
+	}
+	// The API starts refusing: /healthz says the board is degraded, and why.
+	api.SetFault(comm100test.Fault{Status: 401})
+	deadline = time.Now().Add(20 * time.Second)
+	for {
+		resp, err := http.Get("http://" + p.addr + "/healthz")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var h struct {
+			Status   string
+			Problems map[string]string
+		}
+		_ = json.NewDecoder(resp.Body).Decode(&h)
+		resp.Body.Close()
+		if h.Status == "degraded" && strings.Contains(h.Problems["comm100_api"], "401") && resp.StatusCode == 200 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("healthz never said degraded: %d %+v", resp.StatusCode, h)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 	p.stop(t)
 }
 

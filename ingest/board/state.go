@@ -344,7 +344,7 @@ func stateChat(c *Chat, gone bool) StateChat {
 func cloneChat(c *Chat) Chat {
 	out := *c
 	out.Visitor = cloneVisitor(c.Visitor)
-	out.Agents = c.Agents
+	out.Agents = slices.Clone(c.Agents)
 	out.Messages = slices.Clone(c.Messages)
 	out.Rating = clonePtr(c.Rating)
 	if c.WrapUp != nil {

@@ -742,6 +742,7 @@ func TestStateIsACopy(t *testing.T) {
 				Agents: []event.Agent{{ID: who}}, Messages: []event.Message{{From: event.FromAgent, Text: who}}})
 		}
 	}
+	sameJSON(t, "State of boards restored from one State", r3.State(), r1.State())
 	g1, g2 := newGen(4), newGen(5)
 	g1.now, g1.seq, g1.chats = st.Latest, seq, slices.Clone(g.chats)
 	g2.now, g2.seq, g2.chats = st.Latest, seq, slices.Clone(g.chats)
