@@ -335,3 +335,25 @@ func TestOutcomeLogOutOfOrder(t *testing.T) {
 		t.Errorf("after prune (15,30] = %d, want 110", got)
 	}
 }
+
+// TestChatlioWaitUsesOneClock: a transcript's times are the vendor's; its
+// wait must not mix them with chatdeck's receipt times, however skewed.
+func TestChatlioWaitUsesOneClock(t *testing.T) {
+	f := newFeed(Config{})
+	skew := time.Hour // the vendor's clock runs an hour ahead
+	f.request(event.Chatlio, "x", "v", 0)
+	f.apply(event.Event{Source: event.Chatlio, Kind: event.ChatUpdated, ChatID: "x", ReceivedAt: at(30), Messages: []event.Message{
+		{At: at(0).Add(skew), From: event.FromVisitor, Text: "hi"},
+		{At: at(20).Add(skew), From: event.FromAgent, Text: "hello"},
+	}})
+	c, _ := f.b.Chat(event.Chatlio, "x")
+	if c.State != Active {
+		t.Fatalf("state %s, want active once an agent wrote", c.State)
+	}
+	near(t, "asa", f.b.Metrics(at(40)).Window.ASASeconds, 20)
+	// The final transcript does not count the chat again.
+	f.apply(event.Event{Source: event.Chatlio, Kind: event.ChatEnded, ChatID: "x", ReceivedAt: at(90), Messages: c.Messages})
+	if m := f.b.Metrics(at(100)); m.Window.Answered != 1 {
+		t.Errorf("answered %d, want 1", m.Window.Answered)
+	}
+}

@@ -271,6 +271,7 @@ func (b *Board) chatUpdated(ev *event.Event) {
 			c.RequestedAt = firstMessageAt(c.Messages, event.FromVisitor)
 		}
 		c.AnsweredAt = firstMessageAt(c.Messages, event.FromAgent)
+		messageWait(c)
 		b.setState(c, Active)
 		b.countAnswer(c, ev.ReceivedAt)
 	case c.State == "":
@@ -304,6 +305,7 @@ func (b *Board) chatEnded(ev *event.Event) {
 	if answered && c.AnsweredAt.IsZero() {
 		if t := firstMessageAt(c.Messages, event.FromAgent); !t.IsZero() {
 			c.AnsweredAt = t
+			messageWait(c)
 		} else if c.Info != nil && !c.Info.StartedAt.IsZero() {
 			c.AnsweredAt = c.Info.StartedAt
 		}
@@ -532,4 +534,19 @@ func visitorLabel(v *event.Visitor) string {
 		}
 	}
 	return ""
+}
+
+// messageWait sets a chat's wait from its transcript when the vendor gave
+// none: first agent message − first visitor message, both on the vendor's
+// clock (mixing it with chatdeck's receipt times would skew the wait by
+// the clocks' difference).
+func messageWait(c *Chat) {
+	v, a := firstMessageAt(c.Messages, event.FromVisitor), firstMessageAt(c.Messages, event.FromAgent)
+	if v.IsZero() || a.IsZero() || a.Before(v) || (c.Info != nil && c.Info.HasWait) {
+		return
+	}
+	if c.Info == nil {
+		c.Info = &event.ChatInfo{}
+	}
+	c.Info.Wait, c.Info.HasWait = a.Sub(v), true
 }

@@ -114,8 +114,8 @@ func (g *gen) rating() *event.Rating {
 }
 
 // before is a time a little before now: the vendor's own time of something.
-func (g *gen) before(max time.Duration) time.Time {
-	return g.now.Add(-time.Duration(g.r.Int64N(int64(max))))
+func (g *gen) before(d time.Duration) time.Time {
+	return g.now.Add(-time.Duration(g.r.Int64N(int64(d))))
 }
 
 func (g *gen) event() event.Event {
@@ -773,7 +773,7 @@ func benchBoard(tb testing.TB, n int) *Board {
 	for i := range n {
 		src := genSources[i%3]
 		id := fmt.Sprintf("chat-%d", i)
-		t := base.Add(time.Duration(i) * 6 * time.Second)
+		t := base.Add(time.Duration(i) * 3 * time.Second)
 		v := &event.Visitor{ID: fmt.Sprintf("visitor-%d", i), Name: fmt.Sprintf("Visitor %d", i), Email: fmt.Sprintf("v%d@example.com", i),
 			CurrentPage: "https://example.com/pricing", Location: "Lisbon, PT", Browser: "Firefox"}
 		apply(event.Event{Source: src, Kind: event.ChatRequested, ChatID: id, ReceivedAt: t, Visitor: v,

@@ -89,6 +89,9 @@ func (b *Board) Agents() []Agent {
 		if ni != nj {
 			return ni < nj
 		}
+		if out[i].Source != out[j].Source {
+			return out[i].Source < out[j].Source
+		}
 		return out[i].ID < out[j].ID
 	})
 	return out
