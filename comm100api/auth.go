@@ -17,8 +17,9 @@ import (
 // (OAuth2 access token, optionally refreshed) and APIKey.
 type Auth interface {
 	apply(ctx context.Context, req *http.Request) error
-	// refresh gets new credentials after a 401; false if it cannot.
-	refresh(ctx context.Context) bool
+	// refresh gets new credentials after a 401, or says why it cannot
+	// (for the error the caller sees).
+	refresh(ctx context.Context) error
 }
 
 // APIKey authenticates with HTTP Basic (the agent's email and API key) and
@@ -35,7 +36,9 @@ func (a *apiKey) apply(_ context.Context, req *http.Request) error {
 	return nil
 }
 
-func (a *apiKey) refresh(context.Context) bool { return false }
+func (a *apiKey) refresh(context.Context) error {
+	return errors.New("the API key was refused: check the agent's email, API key and site id")
+}
 
 // OAuthConfig configures bearer-token authentication.
 type OAuthConfig struct {
@@ -86,13 +89,16 @@ func (b *bearer) apply(ctx context.Context, req *http.Request) error {
 	return nil
 }
 
-func (b *bearer) refresh(ctx context.Context) bool {
+func (b *bearer) refresh(ctx context.Context) error {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if !b.canRefresh() {
-		return false
+		return errors.New("the access token was refused and cannot be refreshed: no refresh token and client id are configured")
 	}
-	return b.refreshLocked(ctx) == nil
+	if err := b.refreshLocked(ctx); err != nil {
+		return fmt.Errorf("the access token was refused and refreshing it failed: %w", err)
+	}
+	return nil
 }
 
 func (b *bearer) refreshLocked(ctx context.Context) error {

@@ -230,12 +230,17 @@ func (c *Client) Do(ctx context.Context, method, path string, body, out any) ([]
 		switch {
 		case errors.As(err, &apiErr) && apiErr.Status == http.StatusUnauthorized && !refreshed:
 			refreshed = true
-			if c.cfg.Auth.refresh(ctx) {
+			rerr := c.cfg.Auth.refresh(ctx)
+			if rerr == nil {
 				c.cfg.Logger.Info("comm100 API: access token refreshed after a 401")
 				attempt--
 				continue
 			}
-			return nil, err
+			// Say why the credentials cannot be renewed: the 401 alone
+			// does not tell the supervisor what to fix.
+			return nil, fmt.Errorf("%w (%w)", err, rerr)
+		case errors.As(err, &apiErr) && apiErr.Status == http.StatusUnauthorized:
+			return nil, fmt.Errorf("%w (refused again right after refreshing the access token: check the account's rights)", err)
 		case errors.As(err, &apiErr) && !retryable(apiErr.Status):
 			return nil, err
 		case errors.As(err, &apiErr) && apiErr.RetryAfter > 0:

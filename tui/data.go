@@ -46,7 +46,11 @@ type inboxRow struct {
 // bodyHeight is the number of rows a pane has on screen.
 func (m Model) bodyHeight() int { return max(m.height-6, 1) }
 
-// refresh copies the frame's data from the board.
+// refresh copies the frame's data from the board. Without a filter it
+// asks the board only for the rows on screen (O(rows shown), whatever the
+// board holds); with one, the board tests every row of the pane but hands
+// back only those on screen. Nothing is sorted here: the board keeps its
+// lists in order.
 func (m *Model) refresh() {
 	if m.opt.Source == nil {
 		return
@@ -60,12 +64,9 @@ func (m *Model) refresh() {
 		s.metrics = b.Metrics(m.now)
 		s.sources = b.Sources()
 		s.statusOptions = b.StatusOptions(event.Comm100)
-		s.inboxCount = len(b.OfflineMessages(-1)) + len(b.Inbox(-1))
-		agents := b.Agents()
-		for _, a := range agents {
-			if a.Chats > a.Capacity {
-				s.overCapacity = append(s.overCapacity, nameOr(a.Name, a.ID))
-			}
+		s.inboxCount = b.FeedLen()
+		for _, a := range b.AgentsOverCapacity() {
+			s.overCapacity = append(s.overCapacity, nameOr(a.Name, a.ID))
 		}
 		switch p {
 		case paneQueue:
@@ -75,38 +76,42 @@ func (m *Model) refresh() {
 				s.queue = b.Queue(m.now, m.offset[p], h)
 				return
 			}
-			all := b.Queue(m.now, 0, -1)
-			kept := all[:0]
-			for _, e := range all {
-				if m.deptOK(e.Department) && matches(filter, e.Name, e.Email, e.Department, e.FirstMessage, string(e.Source), e.ID) {
-					kept = append(kept, e)
-				}
+			keep := func(e *board.QueueEntry) bool {
+				return m.deptOK(e.Department) && matches(filter, e.Name, e.Email, e.Department, e.FirstMessage, string(e.Source), e.ID)
 			}
-			s.total = len(kept)
-			m.window(s.total, h)
-			s.queue = kept[m.offset[p]:min(m.offset[p]+h, len(kept))]
+			s.total, s.queue = b.QueueWhere(m.now, keep, m.offset[p], h)
+			if m.paged(s.total, h) {
+				_, s.queue = b.QueueWhere(m.now, keep, m.offset[p], h)
+			}
 		case paneAgents:
-			kept := agents[:0]
-			for _, a := range agents {
-				if matches(filter, a.Name, a.Email, a.StatusName, string(a.Status), string(a.Source), a.ID) {
-					kept = append(kept, a)
-				}
+			if filter == "" {
+				s.total = b.AgentCount()
+				m.window(s.total, h)
+				s.agents = b.AgentsPage(m.offset[p], h)
+				return
 			}
-			s.total = len(kept)
-			m.window(s.total, h)
-			s.agents = kept[m.offset[p]:min(m.offset[p]+h, len(kept))]
+			keep := func(a *board.Agent) bool {
+				return matches(filter, a.Name, a.Email, a.StatusName, string(a.Status), string(a.Source), a.ID)
+			}
+			s.total, s.agents = b.AgentsWhere(keep, m.offset[p], h)
+			if m.paged(s.total, h) {
+				_, s.agents = b.AgentsWhere(keep, m.offset[p], h)
+			}
 		case paneChats:
-			all := b.ChatSummaries()
-			kept := all[:0]
-			for _, c := range all {
-				if m.deptOK(c.Department) && matches(filter, c.Visitor, strings.Join(c.Agents, " "), c.Department,
-					string(c.State), string(c.Source), c.LastMessage, c.ID) {
-					kept = append(kept, c)
-				}
+			if filter == "" && m.dept == "" {
+				s.total = b.ChatCount()
+				m.window(s.total, h)
+				s.chats = b.ChatSummariesPage(m.offset[p], h)
+				return
 			}
-			s.total = len(kept)
-			m.window(s.total, h)
-			s.chats = kept[m.offset[p]:min(m.offset[p]+h, len(kept))]
+			keep := func(c *board.ChatSummary) bool {
+				return m.deptOK(c.Department) && matches(filter, c.Visitor, strings.Join(c.Agents, " "), c.Department,
+					string(c.State), string(c.Source), c.LastMessage, c.ID)
+			}
+			s.total, s.chats = b.ChatSummariesWhere(keep, m.offset[p], h)
+			if m.paged(s.total, h) {
+				_, s.chats = b.ChatSummariesWhere(keep, m.offset[p], h)
+			}
 		case paneTranscript:
 			c, ok := b.Chat(m.openChat.Source, m.openChat.ID)
 			if !ok {
@@ -119,16 +124,36 @@ func (m *Model) refresh() {
 			m.windowScroll(s.total, h)
 			s.transcript = lines[m.offset[p]:min(m.offset[p]+h, len(lines))]
 		case paneInbox:
-			rows := inboxRows(b)
-			kept := rows[:0]
-			for _, r := range rows {
-				if matches(filter, r.Type, r.Who, r.Text, string(r.Source)) {
-					kept = append(kept, r)
-				}
+			page := func() {
+				s.inbox = s.inbox[:0]
+				i, from := 0, m.offset[p]
+				b.Feed(func(it *board.FeedItem) bool {
+					if filter != "" {
+						if r := inboxRowOf(it); !matches(filter, r.Type, r.Who, r.Text, string(r.Source)) {
+							return true
+						}
+					}
+					if i >= from {
+						s.inbox = append(s.inbox, inboxRowOf(it))
+					}
+					i++
+					return i < from+h
+				})
 			}
-			s.total = len(kept)
+			if filter == "" {
+				s.total = b.FeedLen()
+				m.window(s.total, h)
+				page()
+				return
+			}
+			b.Feed(func(it *board.FeedItem) bool {
+				if r := inboxRowOf(it); matches(filter, r.Type, r.Who, r.Text, string(r.Source)) {
+					s.total++
+				}
+				return true
+			})
 			m.window(s.total, h)
-			s.inbox = kept[m.offset[p]:min(m.offset[p]+h, len(kept))]
+			page()
 		}
 	})
 	s.polls = m.opt.Source.Polls()
@@ -146,6 +171,14 @@ func (m *Model) window(total, h int) {
 		m.offset[p] = m.cursor[p] - h + 1
 	}
 	m.offset[p] = min(max(m.offset[p], 0), max(total-1, 0))
+}
+
+// paged is window for a page read before the window was known: it
+// reports whether the window moved, so that the page must be read again.
+func (m *Model) paged(total, h int) bool {
+	from := m.offset[m.pane]
+	m.window(total, h)
+	return m.offset[m.pane] != from
 }
 
 // windowScroll is window for the transcript, where the cursor is the top
@@ -177,23 +210,22 @@ func nameOr(name, id string) string {
 	return id
 }
 
-func inboxRows(b *board.Board) []inboxRow {
-	var rows []inboxRow
-	for _, o := range b.OfflineMessages(-1) {
-		rows = append(rows, inboxRow{At: o.At, Type: "offline", Source: o.Source, Who: nameOr(o.Name, o.Email), Text: o.Text})
+// inboxRowOf is the inbox pane's row for an offline message or an inbox
+// entry.
+func inboxRowOf(it *board.FeedItem) inboxRow {
+	if it.IsOffline {
+		o := &it.Offline
+		return inboxRow{At: o.At, Type: "offline", Source: o.Source, Who: nameOr(o.Name, o.Email), Text: o.Text}
 	}
-	for _, i := range b.Inbox(-1) {
-		text := i.Text
-		if i.Type == board.InboxFeedback && i.Rating != nil && i.Rating.Value != "" {
-			text = "[" + i.Rating.Value + "] " + text
-		}
-		if i.Type == board.InboxUnrecognised && i.VendorEvent != "" {
-			text = i.VendorEvent + ": " + text
-		}
-		rows = append(rows, inboxRow{At: i.At, Type: string(i.Type), Source: i.Source, Who: i.Visitor, Text: text})
+	i := &it.Inbox
+	text := i.Text
+	if i.Type == board.InboxFeedback && i.Rating != nil && i.Rating.Value != "" {
+		text = "[" + i.Rating.Value + "] " + text
 	}
-	sort.SliceStable(rows, func(i, j int) bool { return rows[i].At.After(rows[j].At) })
-	return rows
+	if i.Type == board.InboxUnrecognised && i.VendorEvent != "" {
+		text = i.VendorEvent + ": " + text
+	}
+	return inboxRow{At: i.At, Type: string(i.Type), Source: i.Source, Who: i.Visitor, Text: text}
 }
 
 // move moves the current pane's cursor by d rows.

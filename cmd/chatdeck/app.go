@@ -1,7 +1,10 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -32,6 +35,7 @@ type app struct {
 	srv     *http.Server
 	metrics *telemetry.Metrics
 	addr    string
+	tls     *tls.Config // nil: plain HTTP
 	token   string
 	served  chan error
 	stops   []func() // run in reverse order by close
@@ -45,6 +49,9 @@ type appOptions struct {
 	// api, when set, replaces the client built from the configuration
 	// (the demo's fake).
 	api *comm100api.Client
+	// clock, when set, is the poller's clock (tests run its backoff on a
+	// fake one); the wall clock otherwise.
+	clock comm100api.Clock
 }
 
 // startApp starts everything; close stops it in order.
@@ -53,6 +60,9 @@ func startApp(ctx context.Context, cfg Config, token string, log *slog.Logger, o
 	loc, err := time.LoadLocation(cfg.Timezone)
 	if err != nil {
 		return nil, fmt.Errorf("timezone %q: %w", cfg.Timezone, err)
+	}
+	if a.tls, err = loadTLS(cfg.TLSCert, cfg.TLSKey); err != nil {
+		return nil, err
 	}
 	a.hub, err = hub.Open(ctx, hub.Config{
 		Journal: journal.Options{Path: cfg.DB, MaxAge: cfg.RetentionAge, MaxBytes: cfg.RetentionBytes, Logger: log},
@@ -79,7 +89,7 @@ func startApp(ctx context.Context, cfg Config, token string, log *slog.Logger, o
 	}
 	if a.api != nil {
 		a.actions = &actions.Direct{API: a.api, Sink: a.hub}
-		a.poller = poller.New(poller.Config{API: a.api, Sink: a.hub, Interval: cfg.Comm100.PollInterval, Logger: log})
+		a.poller = poller.New(poller.Config{API: a.api, Sink: a.hub, Interval: cfg.Comm100.PollInterval, Logger: log, Clock: opt.clock})
 		pollCtx, stopPoll := context.WithCancel(context.WithoutCancel(ctx))
 		polled := make(chan struct{})
 		go func() {
@@ -90,7 +100,7 @@ func startApp(ctx context.Context, cfg Config, token string, log *slog.Logger, o
 		log.Info("polling Comm100", "api", a.api.BaseURL(), "every", cfg.Comm100.PollInterval, "budget", a.api.Budget().String())
 	}
 	l, err := listener.New(listener.Config{Token: token, MaxBody: cfg.MaxBody, Logger: log, Actions: a.actions,
-		ObserveWebhook: a.metrics.Webhook}, a.hub)
+		ObserveWebhook: a.metrics.Webhook, WebhookRate: cfg.WebhookRate, WebhookBurst: cfg.WebhookBurst}, a.hub)
 	if err != nil {
 		a.close()
 		return nil, err
@@ -109,18 +119,81 @@ func startApp(ctx context.Context, cfg Config, token string, log *slog.Logger, o
 	}
 	a.addr = ln.Addr().String()
 	if !isLoopback(ln.Addr()) {
-		log.Warn("listening beyond loopback: anyone who can reach this address can try the token", "addr", a.addr)
+		if a.tls == nil {
+			log.Warn("listening beyond loopback without TLS: anyone who can reach this address can try the token, "+
+				"and tokens cross the network in clear; set --tls-cert and --tls-key or put TLS in front", "addr", a.addr)
+		} else {
+			log.Warn("listening beyond loopback: anyone who can reach this address can try the token", "addr", a.addr)
+		}
 	}
 	a.srv = &http.Server{
 		Handler:           l,
+		TLSConfig:         a.tls,
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		IdleTimeout:       120 * time.Second,
-		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
-		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
+		// Through the redacting handler: nothing the server logs can carry a token.
+		ErrorLog:    slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+		BaseContext: func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
 	}
-	go func() { a.served <- a.srv.Serve(ln) }()
+	go func() {
+		if a.tls != nil {
+			a.served <- a.srv.ServeTLS(ln, "", "") // the certificate is in TLSConfig
+			return
+		}
+		a.served <- a.srv.Serve(ln)
+	}()
 	return a, nil
+}
+
+// loadTLS loads the certificate and key for HTTPS; nil when neither is
+// configured.
+func loadTLS(certFile, keyFile string) (*tls.Config, error) {
+	switch {
+	case certFile == "" && keyFile == "":
+		return nil, nil
+	case certFile == "" || keyFile == "":
+		return nil, errors.New("tls: set both --tls-cert and --tls-key (CHATDECK_TLS_CERT, CHATDECK_TLS_KEY), or neither")
+	}
+	cert, err := tls.LoadX509KeyPair(certFile, keyFile)
+	if err != nil {
+		return nil, fmt.Errorf("tls: loading certificate %s and key %s: %w", certFile, keyFile, err)
+	}
+	return &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}, nil
+}
+
+// baseURL is where the listener answers, e.g. "https://127.0.0.1:8765".
+func (a *app) baseURL() string {
+	if a.tls != nil {
+		return "https://" + a.addr
+	}
+	return "http://" + a.addr
+}
+
+// selfClient is an HTTP client for the app's own listener (the demo
+// scenario posts its webhooks with it). Over TLS it trusts exactly the
+// certificate the listener serves, whatever names it carries.
+func (a *app) selfClient(timeout time.Duration) *http.Client {
+	c := &http.Client{Timeout: timeout}
+	if a.tls == nil {
+		return c
+	}
+	pinned := a.tls.Certificates[0].Certificate[0]
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.TLSClientConfig = &tls.Config{
+		MinVersion: tls.VersionTLS12,
+		// Verification is the pin below, not names and a chain: the
+		// listener is this process, on loopback.
+		InsecureSkipVerify: true,
+		VerifyPeerCertificate: func(raw [][]byte, _ [][]*x509.Certificate) error {
+			if len(raw) == 0 || !bytes.Equal(raw[0], pinned) {
+				return errors.New("tls: the listener did not present its own certificate")
+			}
+			return nil
+		},
+	}
+	c.Transport = tr
+	return c
 }
 
 // gauges registers the metrics read at each scrape.

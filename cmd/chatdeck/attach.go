@@ -29,17 +29,17 @@ resuming from the last event it had.`,
 				return err
 			}
 			cfg = tuiLogConfig(cfg)
-			log, closeLog, err := newLogger(cfg, io.Discard)
-			if err != nil {
-				return err
-			}
-			defer closeLog()
 			token := cfg.Token
 			if token == "" {
 				if token, _, err = ensureToken(cfg); err != nil {
 					return err
 				}
 			}
+			log, closeLog, err := newLogger(cfg, io.Discard, append(configSecrets(cfg), token)...)
+			if err != nil {
+				return err
+			}
+			defer closeLog()
 			keys := tui.DefaultKeyMap()
 			if err := keys.Remap(cfg.Keys); err != nil {
 				return err
@@ -48,7 +48,7 @@ resuming from the last event it had.`,
 			ctx, cancel := context.WithCancel(cmd.Context())
 			done := make(chan error, 1)
 			go func() { done <- client.Run(ctx) }()
-			err = tui.Run(ctx, tui.Options{Source: client, Actions: client, Mode: "attach", Keys: keys,
+			err = runTUI(ctx, tui.Options{Source: client, Actions: client, Mode: "attach", Keys: keys,
 				Alerts: tui.Alerts{WaitWarn: cfg.Alerts.WaitWarn, WaitAlert: cfg.Alerts.WaitAlert,
 					ServiceLevel: cfg.Alerts.ServiceLevel, Bell: cfg.Alerts.Bell}}, os.Stdin, os.Stdout)
 			cancel()

@@ -34,7 +34,15 @@ type Config struct {
 	Timezone       string        `koanf:"timezone"`
 	LogLevel       string        `koanf:"log_level"`
 	LogFile        string        `koanf:"log_file"`
-	Comm100        Comm100Config `koanf:"comm100"`
+	// TLSCert and TLSKey are PEM files: with both set the listener speaks
+	// HTTPS only.
+	TLSCert string `koanf:"tls_cert"`
+	TLSKey  string `koanf:"tls_key"`
+	// WebhookRate limits webhooks per second per client address (0: no
+	// limit); WebhookBurst is how many may come at once.
+	WebhookRate  float64       `koanf:"webhook_rate"`
+	WebhookBurst int           `koanf:"webhook_burst"`
+	Comm100      Comm100Config `koanf:"comm100"`
 	// Keys remaps the dashboard's keys: action name → keys ([] unbinds).
 	Keys   map[string][]string `koanf:"keys"`
 	Alerts AlertsConfig        `koanf:"alerts"`
@@ -74,6 +82,10 @@ var settings = []setting{
 	{"token", "token", "CHATDECK_TOKEN", "", "token guarding webhooks and the API (default: generated once, kept in the state directory)"},
 	{"db", "db", "CHATDECK_DB", "", "journal file (default: chatdeck/journal.db in the XDG state directory)"},
 	{"max_body", "max-body", "CHATDECK_MAX_BODY", "1048576", "largest webhook body accepted, in bytes"},
+	{"tls_cert", "tls-cert", "CHATDECK_TLS_CERT", "", "TLS certificate (PEM, with any intermediates): serve HTTPS (with --tls-key)"},
+	{"tls_key", "tls-key", "CHATDECK_TLS_KEY", "", "TLS private key (PEM) of --tls-cert"},
+	{"webhook_rate", "webhook-rate", "CHATDECK_WEBHOOK_RATE", "50", "webhooks per second one client address may send on average (0: no limit); beyond it 429"},
+	{"webhook_burst", "webhook-burst", "CHATDECK_WEBHOOK_BURST", "200", "webhooks one client address may send at once"},
 	{"retention_age", "retention-age", "CHATDECK_RETENTION_AGE", "720h", "journal keeps events this long (0: forever)"},
 	{"retention_bytes", "retention-bytes", "CHATDECK_RETENTION_BYTES", "2147483648", "journal keeps at most this many payload bytes (0: no limit)"},
 	{"sl_target", "sl-target", "CHATDECK_SL_TARGET", "30s", "service level target: answered within this"},

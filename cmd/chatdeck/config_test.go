@@ -72,3 +72,40 @@ func TestConfigErrors(t *testing.T) {
 		}
 	}
 }
+
+// TestSecurityConfig: TLS files and the webhook rate limit come from
+// flags, the environment or the config file, with generous defaults.
+func TestSecurityConfig(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(dir, "chatdeck"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	file := "tls_cert = \"/etc/c.pem\"\ntls_key = \"/etc/k.pem\"\nwebhook_burst = 9\n"
+	if err := os.WriteFile(filepath.Join(dir, "chatdeck", "config.toml"), []byte(file), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	load := func(args []string, env ...string) Config {
+		t.Helper()
+		fs := pflag.NewFlagSet("t", pflag.ContinueOnError)
+		addFlags(fs)
+		if err := fs.Parse(args); err != nil {
+			t.Fatal(err)
+		}
+		cfg, _, err := loadConfig(fs, func() []string { return append([]string{"HOME=" + dir, "XDG_CONFIG_HOME=" + dir}, env...) })
+		if err != nil {
+			t.Fatal(err)
+		}
+		return cfg
+	}
+	cfg := load(nil)
+	if cfg.TLSCert != "/etc/c.pem" || cfg.TLSKey != "/etc/k.pem" || cfg.WebhookRate != 50 || cfg.WebhookBurst != 9 {
+		t.Errorf("file and defaults: cert %q key %q rate %v burst %d", cfg.TLSCert, cfg.TLSKey, cfg.WebhookRate, cfg.WebhookBurst)
+	}
+	cfg = load([]string{"--tls-key", "/flag/k.pem", "--webhook-burst", "3"}, "CHATDECK_TLS_CERT=/env/c.pem", "CHATDECK_WEBHOOK_RATE=2.5")
+	if cfg.TLSCert != "/env/c.pem" || cfg.TLSKey != "/flag/k.pem" || cfg.WebhookRate != 2.5 || cfg.WebhookBurst != 3 {
+		t.Errorf("env and flags: cert %q key %q rate %v burst %d", cfg.TLSCert, cfg.TLSKey, cfg.WebhookRate, cfg.WebhookBurst)
+	}
+	if cfg := load([]string{"--webhook-rate", "0"}); cfg.WebhookRate != 0 {
+		t.Errorf("--webhook-rate 0 gave %v", cfg.WebhookRate)
+	}
+}

@@ -106,8 +106,8 @@ func (d *demoSetup) start(ctx context.Context, a *app) (func(), error) {
 		agents = append(agents, scenario.Agent{ID: ag.ID, Name: ag.DisplayName, Email: ag.Email})
 	}
 	script := scenario.New(scenario.Options{Seed: d.seed, Comm100Agents: agents, Start: time.Now()})
-	d.runner = &scenario.Runner{BaseURL: "http://" + a.addr, Token: a.token, Speed: d.speed,
-		SetAgentStatus: d.fake.SetAgentStatus, Logger: a.log}
+	d.runner = &scenario.Runner{BaseURL: a.baseURL(), Token: a.token, Speed: d.speed,
+		Client: a.selfClient(scenario.DefaultTimeout), SetAgentStatus: d.fake.SetAgentStatus, Logger: a.log}
 	runCtx, cancel := context.WithCancel(ctx)
 	done := make(chan struct{})
 	go func() {

@@ -4,7 +4,9 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -130,4 +132,115 @@ func TestAttachInTmux(t *testing.T) {
 	x.waitFor(20*time.Second, "SERVER UNREACHABLE", "stale")
 	x.run("send-keys", "-t", "demo", "q")
 	x.waitFor(20*time.Second, "EXITED 0")
+}
+
+// paneFlags are the terminal modes tmux tracks for the pane: a program
+// that leaves any of them changed has not restored the terminal.
+const paneFlags = "alt=#{alternate_on} cursor=#{cursor_flag} keypad=#{keypad_flag} keypad_cursor=#{keypad_cursor_flag} " +
+	"mouse=#{mouse_any_flag}#{mouse_button_flag}#{mouse_standard_flag}#{mouse_all_flag}#{mouse_sgr_flag} " +
+	"insert=#{insert_flag} wrap=#{wrap_flag} origin=#{origin_flag}"
+
+// runDemoScript starts, in a tmux pane, a script that prints a marker,
+// waits for a line, records the tty modes (stty -g), runs the demo with
+// env in the foreground, and then prints its exit status and whether the
+// tty modes came back the same. It returns the pane's flags from before
+// the demo ran, once the demo is on screen.
+func runDemoScript(t *testing.T, x tmux, state, env string) (before string) {
+	t.Helper()
+	script := filepath.Join(state, "run.sh")
+	body := "printf 'BEFORE-RUN\\n'; read go; stty -g > " + state + "/stty.before\n" +
+		"XDG_STATE_HOME=" + state + " XDG_CONFIG_HOME=" + state + " CHATDECK_LISTEN= " + env + " " + binary + " demo --seed 3 --speed 2\n" +
+		"echo \"EXITED $?\"; stty -g > " + state + "/stty.after\n" +
+		"if cmp -s " + state + "/stty.before " + state + "/stty.after; then echo STTY-SAME; else echo STTY-CHANGED; fi\n" +
+		"sleep 60\n"
+	if err := os.WriteFile(script, []byte(body), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	x.run("new-session", "-d", "-s", "demo", "-x", "100", "-y", "30", "-e", "TERM=xterm-256color", "sh "+script)
+	x.waitFor(10*time.Second, "BEFORE-RUN")
+	before = x.run("display", "-p", "-t", "demo", paneFlags)
+	x.run("send-keys", "-t", "demo", "Enter")
+	x.waitFor(30*time.Second, "chatdeck", "demo", "Queue")
+	if after := x.run("display", "-p", "-t", "demo", paneFlags); after == before {
+		t.Fatalf("the dashboard runs but the pane's modes did not change (%s): the test cannot tell a restore", after)
+	}
+	return before
+}
+
+// demoPID is the pid of the demo: the child of the pane's shell.
+func demoPID(t *testing.T, x tmux) int {
+	t.Helper()
+	shell := strings.TrimSpace(x.run("display", "-p", "-t", "demo", "#{pane_pid}"))
+	b, err := os.ReadFile("/proc/" + shell + "/task/" + shell + "/children")
+	if err != nil {
+		t.Fatalf("children of the pane's shell %s: %v", shell, err)
+	}
+	fields := strings.Fields(string(b))
+	if len(fields) != 1 {
+		t.Fatalf("the pane's shell has children %q, want the demo alone", fields)
+	}
+	pid, err := strconv.Atoi(fields[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	return pid
+}
+
+// checkRestored checks the terminal after the dashboard exited: the tty
+// modes and every pane flag are as before it ran, and the screen is the
+// shell's again (the marker printed before the run is back, the
+// dashboard's header is gone).
+func checkRestored(t *testing.T, x tmux, before, exit string) string {
+	t.Helper()
+	s := x.waitFor(30*time.Second, exit, "STTY-")
+	if !strings.Contains(s, "STTY-SAME") {
+		t.Errorf("the tty modes were not restored:\n%s", s)
+	}
+	if after := x.run("display", "-p", "-t", "demo", paneFlags); after != before {
+		t.Errorf("pane modes after the dashboard: %s\nbefore it ran:                %s", after, before)
+	}
+	if !strings.Contains(s, "BEFORE-RUN") || strings.Contains(s, "comm100 API") {
+		t.Errorf("the alternate screen was not left:\n%s", s)
+	}
+	return s
+}
+
+func requireTmux(t *testing.T) {
+	t.Helper()
+	if _, err := exec.LookPath("tmux"); err != nil {
+		if os.Getenv("CHATDECK_REQUIRE_TMUX") != "" {
+			t.Fatal("tmux is required (CI installs it) but not found")
+		}
+		t.Skip("tmux not installed")
+	}
+}
+
+// TestDemoRestoresTerminalOnSIGTERM sends SIGTERM to the running
+// dashboard: it exits 0 and leaves the terminal as it found it.
+func TestDemoRestoresTerminalOnSIGTERM(t *testing.T) {
+	requireTmux(t)
+	state := t.TempDir()
+	x := tmux{t: t, socket: filepath.Join(state, "tmux.sock")}
+	defer exec.Command("tmux", "-S", x.socket, "kill-server").Run()
+	before := runDemoScript(t, x, state, "")
+	if err := syscall.Kill(demoPID(t, x), syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	checkRestored(t, x, before, "EXITED 0")
+}
+
+// TestDemoRestoresTerminalAfterPanic makes the dashboard panic (the
+// CHATDECK_TEST_PANIC hook turns the refresh key into a panic): it exits
+// 1, says so, and leaves the terminal as it found it.
+func TestDemoRestoresTerminalAfterPanic(t *testing.T) {
+	requireTmux(t)
+	state := t.TempDir()
+	x := tmux{t: t, socket: filepath.Join(state, "tmux.sock")}
+	defer exec.Command("tmux", "-S", x.socket, "kill-server").Run()
+	before := runDemoScript(t, x, state, testPanicEnv+"=1")
+	x.run("send-keys", "-t", "demo", "r")
+	s := checkRestored(t, x, before, "EXITED 1")
+	if !strings.Contains(s, "panic") {
+		t.Errorf("the panic was not reported:\n%s", s)
+	}
 }

@@ -2,10 +2,14 @@ package main
 
 import (
 	"context"
+	"errors"
 	"io"
 	"os"
 	"path/filepath"
+	"sync"
+	"time"
 
+	tea "charm.land/bubbletea/v2"
 	"github.com/spf13/cobra"
 
 	"github.com/chatdeck/chatdeck/tui"
@@ -28,6 +32,11 @@ func newRun() *cobra.Command {
 	return cmd
 }
 
+// testPanicEnv, when set in the environment, makes the dashboard's refresh
+// key (r) panic, so that the end-to-end test can check the terminal is
+// restored after a panic. It is not for users.
+const testPanicEnv = "CHATDECK_TEST_PANIC"
+
 // tuiLogConfig sends logs to a file in the state directory: the dashboard
 // owns the screen.
 func tuiLogConfig(cfg Config) Config {
@@ -43,15 +52,15 @@ func tuiLogConfig(cfg Config) Config {
 func runDashboard(ctx context.Context, cfg Config, mode string, opt appOptions,
 	around func(ctx context.Context, a *app) (stop func(), err error)) error {
 	cfg = tuiLogConfig(cfg)
-	log, closeLog, err := newLogger(cfg, io.Discard)
-	if err != nil {
-		return err
-	}
-	defer closeLog()
 	token, _, err := ensureToken(cfg)
 	if err != nil {
 		return err
 	}
+	log, closeLog, err := newLogger(cfg, io.Discard, append(configSecrets(cfg), token)...)
+	if err != nil {
+		return err
+	}
+	defer closeLog()
 	a, err := startApp(ctx, cfg, token, log, opt)
 	if err != nil {
 		return err
@@ -74,6 +83,56 @@ func runDashboard(ctx context.Context, cfg Config, mode string, opt appOptions,
 	if a.api != nil {
 		opts.Actions, opts.Refresh = a.actions, a.refresh
 	}
+	if os.Getenv(testPanicEnv) != "" && opts.Refresh != nil {
+		opts.Refresh = func(context.Context) error {
+			panic(testPanicEnv + " is set: the refresh key panics on purpose")
+		}
+	}
 	log.Info("dashboard starting", "mode", mode, "addr", a.addr)
-	return tui.Run(ctx, opts, os.Stdin, os.Stdout)
+	return runTUI(ctx, opts, os.Stdin, os.Stdout)
+}
+
+// signalGrace is how long the dashboard has to quit by itself after SIGINT
+// or SIGTERM before its context is cancelled.
+const signalGrace = 2 * time.Second
+
+// runTUI runs the dashboard until the user quits or a signal ends ctx.
+//
+// Bubble Tea catches SIGINT and SIGTERM itself and quits cleanly, giving the
+// terminal back. Cancelling its context at the same moment races with that:
+// in bubbletea v2.0.10 its signal goroutine then blocks for ever sending
+// the quit message to an event loop that has already returned, and its
+// shutdown waits for that goroutine, so the process hangs with the
+// terminal still in the alternate screen (charmbracelet/bubbletea#1806).
+// So the dashboard's context is cut loose from the signals, and cancelled
+// only when the program has not quit by itself within signalGrace (a signal
+// that came before Bubble Tea was listening).
+func runTUI(ctx context.Context, opts tui.Options, in io.Reader, out io.Writer) error {
+	if ctx.Err() != nil {
+		return nil // stopped before the dashboard started
+	}
+	tctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	defer cancel()
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		select {
+		case <-done:
+		case <-ctx.Done():
+			t := time.NewTimer(signalGrace)
+			defer t.Stop()
+			select {
+			case <-done:
+			case <-t.C:
+				cancel()
+			}
+		}
+	})
+	err := tui.Run(tctx, opts, in, out)
+	close(done)
+	wg.Wait()
+	if err != nil && ctx.Err() != nil && (errors.Is(err, tea.ErrInterrupted) || errors.Is(err, tea.ErrProgramKilled)) {
+		return nil // stopped by the signal, as asked
+	}
+	return err
 }

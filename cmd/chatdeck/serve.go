@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"net"
 	"os"
 	"path/filepath"
@@ -49,15 +48,15 @@ SIGINT or SIGTERM: requests in flight finish and the journal closes.`,
 // serve runs until ctx ends.
 func serve(ctx context.Context, cfg Config, cfgPath string, stderr io.Writer, opt appOptions,
 	around func(ctx context.Context, a *app) (stop func(), err error)) error {
-	log, closeLog, err := newLogger(cfg, stderr)
-	if err != nil {
-		return err
-	}
-	defer closeLog()
 	token, tokenFile, err := ensureToken(cfg)
 	if err != nil {
 		return err
 	}
+	log, closeLog, err := newLogger(cfg, stderr, append(configSecrets(cfg), token)...)
+	if err != nil {
+		return err
+	}
+	defer closeLog()
 	a, err := startApp(ctx, cfg, token, log, opt)
 	if err != nil {
 		return err
@@ -70,7 +69,8 @@ func serve(ctx context.Context, cfg Config, cfgPath string, stderr io.Writer, op
 		}
 		defer stop()
 	}
-	log.Info("chatdeck serving", "addr", a.addr, "journal", cfg.DB, "config", cfgPath, "token_file", tokenFile)
+	log.Info("chatdeck serving", "addr", a.addr, "url", a.baseURL(), "tls", a.tls != nil, "journal", cfg.DB,
+		"config", cfgPath, "token_file", tokenFile, "webhook_rate", cfg.WebhookRate, "webhook_burst", cfg.WebhookBurst)
 	select {
 	case err := <-a.served:
 		a.served <- err
@@ -84,26 +84,6 @@ func serve(ctx context.Context, cfg Config, cfgPath string, stderr io.Writer, op
 func isLoopback(a net.Addr) bool {
 	ta, ok := a.(*net.TCPAddr)
 	return ok && ta.IP.IsLoopback()
-}
-
-// newLogger logs JSON lines to stderr, or to cfg.LogFile.
-func newLogger(cfg Config, stderr io.Writer) (*slog.Logger, func(), error) {
-	var level slog.Level
-	if err := level.UnmarshalText([]byte(cfg.LogLevel)); err != nil {
-		return nil, nil, fmt.Errorf("log level %q: %w", cfg.LogLevel, err)
-	}
-	out, closeFn := stderr, func() {}
-	if cfg.LogFile != "" {
-		if err := os.MkdirAll(filepath.Dir(cfg.LogFile), 0o700); err != nil {
-			return nil, nil, fmt.Errorf("log file: %w", err)
-		}
-		f, err := os.OpenFile(cfg.LogFile, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o600)
-		if err != nil {
-			return nil, nil, fmt.Errorf("log file: %w", err)
-		}
-		out, closeFn = f, func() { _ = f.Close() }
-	}
-	return slog.New(slog.NewJSONHandler(out, &slog.HandlerOptions{Level: level})), closeFn, nil
 }
 
 // ensureToken returns the configured token or, when none is, the one kept

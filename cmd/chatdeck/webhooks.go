@@ -47,6 +47,9 @@ registers chatdeck for every Comm100 webhook event through the API
 			base := register
 			if base == "" {
 				base = "http://" + cfg.Listen
+				if cfg.TLSCert != "" {
+					base = "https://" + cfg.Listen
+				}
 			}
 			if _, err := url.ParseRequestURI(base); err != nil {
 				return fmt.Errorf("public URL %q: %w", base, err)

@@ -25,6 +25,12 @@ type Agent struct {
 	Capacity int `json:"capacity"`
 
 	fromPoll bool
+	// The board's bookkeeping: the agent's key, and the sort key its
+	// place in the Agents order was found with.
+	k         key
+	ordRank   int8
+	ordName   string // ordNameOf, lower-cased
+	ordNameOf string
 }
 
 // agentKey matches agent ids case-insensitively (Comm100 GUIDs come in
@@ -47,8 +53,9 @@ func (b *Board) seeAgent(source event.Source, a event.Agent, at time.Time) *Agen
 	ag := b.agents[k]
 	if ag == nil {
 		ag = &Agent{Source: source, ID: id, Status: event.AgentUnknown, OngoingChats: -1}
-		b.agents[k] = ag
+		b.putAgent(k, ag)
 	}
+	was := ag.Status
 	if a.Name != "" {
 		ag.Name = a.Name
 	}
@@ -58,6 +65,7 @@ func (b *Board) seeAgent(source event.Source, a event.Agent, at time.Time) *Agen
 	if ag.Status == event.AgentUnknown {
 		ag.Status, ag.Since = event.AgentOnline, at
 	}
+	b.reindexAgent(ag, was)
 	return ag
 }
 
@@ -82,7 +90,9 @@ func (b *Board) setStatus(ag *Agent, s event.AgentStatus, name string, at time.T
 	if ag.Status != s || !strings.EqualFold(ag.StatusName, name) {
 		ag.Since = at
 	}
+	was := ag.Status
 	ag.Status, ag.StatusName = s, name
+	b.reindexAgent(ag, was)
 }
 
 // agentsSnapshot replaces what the board knows of a source's agents with a
@@ -98,7 +108,7 @@ func (b *Board) agentsSnapshot(ev *event.Event) {
 		if ag == nil {
 			continue
 		}
-		seen[agentKey(ev.Source, ag.ID)] = true
+		seen[ag.k] = true
 		ag.fromPoll = true
 		ag.OngoingChats = a.OngoingChats
 		b.setStatus(ag, a.Status, a.StatusName, ev.ReceivedAt)
@@ -133,7 +143,7 @@ func (b *Board) visitorsSnapshot(ev *event.Event) {
 		if v.Department != nil {
 			c.Department = v.Department.Label()
 		}
-		b.chats[key{c.Source, c.ID}] = c
+		b.putChat(key{c.Source, c.ID}, c)
 		b.open[vk] = c
 		b.setState(c, Waiting)
 	}
@@ -152,6 +162,8 @@ type History struct {
 	LastAgent  string    `json:"last_agent,omitempty"`
 
 	lastChat string
+	k        key // the board's key for it
+	heapAt   int // its place in Board.expiries
 }
 
 // remember updates the history of the chat's visitor, under each of the
@@ -161,14 +173,18 @@ func (b *Board) remember(c *Chat) {
 		k := key{c.Source, id}
 		h := b.history[k]
 		if h == nil {
-			h = &History{}
+			h = &History{k: k, LastChatAt: c.UpdatedAt}
 			b.history[k] = h
+			b.expiries.add(h)
 		}
 		if h.lastChat != c.ID {
 			h.Chats++
 			h.lastChat = c.ID
 		}
-		h.LastChatAt = c.UpdatedAt
+		if h.LastChatAt != c.UpdatedAt {
+			h.LastChatAt = c.UpdatedAt
+			b.expiries.moved(h)
+		}
 		if n := len(c.Agents); n > 0 {
 			a := c.Agents[n-1]
 			h.LastAgent = a.Name
@@ -207,6 +223,7 @@ func (b *Board) VisitorHistory(source event.Source, v *event.Visitor, excludeCha
 			continue
 		}
 		out := *h
+		out.k, out.heapAt = key{}, 0
 		if h.lastChat == excludeChat {
 			out.Chats--
 		}

@@ -108,7 +108,7 @@ type Board struct {
 	chats     map[key]*Chat
 	waiting   []*Chat        // waiting chats, oldest request first
 	open      map[key]*Chat  // waiting or active chats by visitor
-	ended     []*Chat        // ended and missed chats, in the order they ended
+	ended     []*Chat        // ended and missed chats, in the order they ended; nil where one was taken out (see ended.go)
 	agents    map[key]*Agent // by source and id
 	history   map[key]*History
 	offline   ring[OfflineItem]
@@ -119,22 +119,43 @@ type Board struct {
 	seq       int64
 	latest    time.Time
 	lastPrune time.Time
+
+	// Indexes kept as events are applied, so that what a frame asks costs
+	// O(rows shown), not O(board); Restore rebuilds them (see index.go).
+	byState     [chatGroups]ordered[*Chat] // chats on the board by state group, in reverse Chats order
+	agentOrder  ordered[*Agent]            // agents in Agents order
+	load        map[key]int                // active chats per agent key
+	overCap     map[key]*Agent             // agents holding more chats than Capacity
+	active      int                        // active chats on the board
+	statusCount map[event.AgentStatus]int  // agents by status
+	expiries    expiryHeap                 // when visitors' histories expire
+	endedOff    int                        // entries trimmed from the front of ended so far
+	endedLive   int                        // entries of ended that are not nil
+	endedGone   []*Chat                    // chats in ended the board forgot since the last prune
 }
 
 // New returns an empty board.
 func New(cfg Config) *Board {
 	cfg = cfg.withDefaults()
-	return &Board{
-		cfg:      cfg,
-		chats:    map[key]*Chat{},
-		open:     map[key]*Chat{},
-		agents:   map[key]*Agent{},
-		history:  map[key]*History{},
-		offline:  ring[OfflineItem]{max: cfg.InboxSize},
-		inbox:    ring[InboxItem]{max: cfg.InboxSize},
-		sources:  map[event.Source]*SourceState{},
-		statuses: map[event.Source][]string{},
+	b := &Board{
+		cfg:         cfg,
+		chats:       map[key]*Chat{},
+		open:        map[key]*Chat{},
+		agents:      map[key]*Agent{},
+		history:     map[key]*History{},
+		offline:     ring[OfflineItem]{max: cfg.InboxSize},
+		inbox:       ring[InboxItem]{max: cfg.InboxSize},
+		sources:     map[event.Source]*SourceState{},
+		statuses:    map[event.Source][]string{},
+		agentOrder:  newOrdered(compareAgents),
+		load:        map[key]int{},
+		overCap:     map[key]*Agent{},
+		statusCount: map[event.AgentStatus]int{},
 	}
+	for g := range b.byState {
+		b.byState[g] = newOrdered(chatsOldestFirst)
+	}
+	return b
 }
 
 // Config returns the board's configuration, defaults filled in.
@@ -146,6 +167,10 @@ func (b *Board) Cursor() int64 { return b.seq }
 // Apply folds one event into the board. Events are applied in journal
 // order; an event's time is its ReceivedAt (the vendor's own times are kept
 // on the chat where they say something the receipt time does not).
+//
+// The board keeps parts of ev (its transcript, rating, visitor's
+// department, ...) without copying them, and never writes to them: ev must
+// not be changed after Apply.
 func (b *Board) Apply(ev *event.Event) {
 	if ev.Seq > b.seq {
 		b.seq = ev.Seq
@@ -225,20 +250,43 @@ func (b *Board) noteSource(ev *event.Event) {
 	}
 }
 
-// ring keeps the newest max items.
-type ring[T any] struct {
-	items []T
-	max   int
+// timed is an item that has a time: the rings' items.
+type timed interface{ when() time.Time }
+
+// ring keeps the newest max items (and up to a quarter more, dropped in
+// bulk). disorder counts neighbours out of time order, so that readers know
+// whether the items are in time order (disorder == 0).
+type ring[T timed] struct {
+	items    []T
+	max      int
+	disorder int
 }
 
 func (r *ring[T]) push(v T) {
+	if n := len(r.items); n > 0 && v.when().Before(r.items[n-1].when()) {
+		r.disorder++
+	}
 	r.items = append(r.items, v)
 	if len(r.items) > r.max+r.max/4 {
 		n := copy(r.items, r.items[len(r.items)-r.max:])
 		clear(r.items[n:])
 		r.items = r.items[:n]
+		r.recount()
 	}
 }
+
+// recount counts the neighbours out of time order again.
+func (r *ring[T]) recount() {
+	r.disorder = 0
+	for i := 1; i < len(r.items); i++ {
+		if r.items[i].when().Before(r.items[i-1].when()) {
+			r.disorder++
+		}
+	}
+}
+
+// len is how many items newest(-1) returns.
+func (r *ring[T]) len() int { return min(len(r.items), r.max) }
 
 // newest returns up to n items, newest first.
 func (r *ring[T]) newest(n int) []T {

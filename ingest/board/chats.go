@@ -45,6 +45,14 @@ type Chat struct {
 	counted   bool // its answered/abandoned outcome is in the log
 	csat      bool // its rating is in the log
 	waitIndex int  // position in Board.waiting, -1 when not waiting
+	// The board's indexes (index.go): whether the board holds the chat,
+	// whether Board.ended lists it, and the group and time its place in
+	// the Chats order was found with.
+	onBoard  bool
+	inEnded  bool
+	endedPos int // where in Board.ended, counting entries trimmed from its front
+	ordGroup int8
+	ordAt    time.Time
 }
 
 // FirstMessage is the visitor's first message, if any.
@@ -64,7 +72,7 @@ func (b *Board) chat(ev *event.Event) *Chat {
 	c := b.chats[k]
 	if c == nil {
 		c = &Chat{Source: ev.Source, ID: ev.ChatID, waitIndex: -1, UpdatedAt: ev.ReceivedAt}
-		b.chats[k] = c
+		b.putChat(k, c)
 		b.outcomes.add(ev.ReceivedAt, outcome{arrivals: 1})
 	}
 	b.merge(c, ev)
@@ -75,16 +83,19 @@ func (b *Board) chat(ev *event.Event) *Chat {
 func (b *Board) merge(c *Chat, ev *event.Event) {
 	if ev.ReceivedAt.After(c.UpdatedAt) {
 		c.UpdatedAt = ev.ReceivedAt
+		b.reindex(c, c.State)
 	}
 	if v := ev.Visitor; v != nil {
 		mergeVisitor(&c.Visitor, v)
 	}
 	if c.Visitor.Key() != "" && (c.State == Waiting || c.State == Active || c.State == "") {
 		vk := key{c.Source, c.Visitor.Key()}
-		if prev := b.open[vk]; prev != nil && prev != c && prev.FromPoll {
-			b.drop(prev)
+		if prev := b.open[vk]; prev != c {
+			if prev != nil && prev.FromPoll {
+				b.drop(prev)
+			}
+			b.open[vk] = c
 		}
-		b.open[vk] = c
 	}
 	if ev.Department != nil && ev.Department.Label() != "" {
 		c.Department = ev.Department.Label()
@@ -119,52 +130,77 @@ func (b *Board) merge(c *Chat, ev *event.Event) {
 // holds at least as many messages as the chat has is the whole chat and
 // replaces it; otherwise new messages are appended. Messages without a time
 // take the receipt time.
+//
+// A replacing transcript whose messages all have a time is kept as it is,
+// not copied (capped, so that a later append copies it): the board never
+// writes into a transcript it holds.
 func mergeMessages(have, add []event.Message, at time.Time) []event.Message {
-	stamped := make([]event.Message, len(add))
-	for i, m := range add {
+	stamp := false
+	for i := range add {
+		if add[i].At.IsZero() && add[i].Clock == "" {
+			stamp = true
+			break
+		}
+	}
+	if len(add) >= len(have) && !stamp {
+		return add[:len(add):len(add)]
+	}
+	var out []event.Message
+	if len(add) >= len(have) {
+		out = make([]event.Message, 0, len(add))
+	} else {
+		out = have
+	}
+	for _, m := range add {
 		if m.At.IsZero() && m.Clock == "" {
 			m.At = at
 		}
-		stamped[i] = m
+		out = append(out, m)
 	}
-	if len(stamped) >= len(have) {
-		return stamped
-	}
-	return append(have, stamped...)
+	return out
 }
 
 func mergeVisitor(dst *event.Visitor, src *event.Visitor) {
-	fields := []struct {
-		d *string
-		s string
-	}{
-		{&dst.ID, src.ID}, {&dst.Number, src.Number}, {&dst.UserToken, src.UserToken},
-		{&dst.Name, src.Name}, {&dst.Email, src.Email}, {&dst.Phone, src.Phone},
-		{&dst.Company, src.Company}, {&dst.StatusName, src.StatusName}, {&dst.IP, src.IP},
-		{&dst.Location, src.Location}, {&dst.Browser, src.Browser}, {&dst.OS, src.OS},
-		{&dst.Language, src.Language}, {&dst.TimeZone, src.TimeZone},
-		{&dst.CurrentPage, src.CurrentPage}, {&dst.Referrer, src.Referrer},
-		{&dst.LandingPage, src.LandingPage}, {&dst.SearchEngine, src.SearchEngine},
-		{&dst.Keywords, src.Keywords}, {&dst.ChatID, src.ChatID}, {&dst.Description, src.Description},
-	}
-	for _, f := range fields {
-		if f.s != "" {
-			*f.d = f.s
+	set := func(d *string, s string) {
+		if s != "" {
+			*d = s
 		}
 	}
+	set(&dst.ID, src.ID)
+	set(&dst.Number, src.Number)
+	set(&dst.UserToken, src.UserToken)
+	set(&dst.Name, src.Name)
+	set(&dst.Email, src.Email)
+	set(&dst.Phone, src.Phone)
+	set(&dst.Company, src.Company)
+	set(&dst.StatusName, src.StatusName)
+	set(&dst.IP, src.IP)
+	set(&dst.Location, src.Location)
+	set(&dst.Browser, src.Browser)
+	set(&dst.OS, src.OS)
+	set(&dst.Language, src.Language)
+	set(&dst.TimeZone, src.TimeZone)
+	set(&dst.CurrentPage, src.CurrentPage)
+	set(&dst.Referrer, src.Referrer)
+	set(&dst.LandingPage, src.LandingPage)
+	set(&dst.SearchEngine, src.SearchEngine)
+	set(&dst.Keywords, src.Keywords)
+	set(&dst.ChatID, src.ChatID)
+	set(&dst.Description, src.Description)
 	if src.State != event.VisitorStateUnknown {
 		dst.State = src.State
 	}
 	if src.Department != nil {
 		dst.Department = src.Department
 	}
-	for _, n := range []struct {
-		d *int
-		s int
-	}{{&dst.Visits, src.Visits}, {&dst.Chats, src.Chats}, {&dst.PageViews, src.PageViews}} {
-		if n.s != 0 {
-			*n.d = n.s
-		}
+	if src.Visits != 0 {
+		dst.Visits = src.Visits
+	}
+	if src.Chats != 0 {
+		dst.Chats = src.Chats
+	}
+	if src.PageViews != 0 {
+		dst.PageViews = src.PageViews
 	}
 	if !src.FirstVisit.IsZero() {
 		dst.FirstVisit = src.FirstVisit
@@ -211,8 +247,20 @@ func (b *Board) setAgents(c *Chat, ev *event.Event, replace bool) {
 	if len(ev.Agents) == 0 {
 		return
 	}
+	loaded := c.onBoard && c.State == Active
+	changed := replace || len(c.Agents) == 0
+	if !changed {
+		for _, a := range ev.Agents {
+			if !hasAgent(c.Agents, a) {
+				changed = true
+			}
+		}
+	}
+	if changed && loaded {
+		b.addLoad(c, -1)
+	}
 	if replace || len(c.Agents) == 0 {
-		c.Agents = append([]event.Agent(nil), ev.Agents...)
+		c.Agents = ev.Agents[:len(ev.Agents):len(ev.Agents)] // kept, never written to (see Apply)
 	} else {
 		for _, a := range ev.Agents {
 			if !hasAgent(c.Agents, a) {
@@ -222,6 +270,9 @@ func (b *Board) setAgents(c *Chat, ev *event.Event, replace bool) {
 	}
 	for _, a := range ev.Agents {
 		b.seeAgent(ev.Source, a, ev.ReceivedAt)
+	}
+	if changed && loaded {
+		b.addLoad(c, 1)
 	}
 }
 
@@ -391,6 +442,7 @@ func (b *Board) setState(c *Chat, s ChatState) {
 	if c.State == Waiting {
 		b.unqueue(c)
 	}
+	was := c.State
 	c.State = s
 	switch s {
 	case Waiting:
@@ -399,8 +451,9 @@ func (b *Board) setState(c *Chat, s ChatState) {
 		if vk := (key{c.Source, c.Visitor.Key()}); b.open[vk] == c {
 			delete(b.open, vk)
 		}
-		b.ended = append(b.ended, c)
+		b.pushEnded(c)
 	}
+	b.reindex(c, was)
 }
 
 func (b *Board) enqueue(c *Chat) {
@@ -435,7 +488,7 @@ func (b *Board) drop(c *Chat) {
 	if vk := (key{c.Source, c.Visitor.Key()}); b.open[vk] == c {
 		delete(b.open, vk)
 	}
-	delete(b.chats, key{c.Source, c.ID})
+	b.forget(key{c.Source, c.ID})
 }
 
 // countAnswer logs the chat's answer once, with its wait when known: the

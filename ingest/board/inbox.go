@@ -48,6 +48,10 @@ type InboxItem struct {
 	Rating      *event.Rating `json:"rating,omitempty"`
 }
 
+func (o OfflineItem) when() time.Time { return o.At }
+
+func (i InboxItem) when() time.Time { return i.At }
+
 func (b *Board) offlineMessage(ev *event.Event) {
 	item := OfflineItem{Source: ev.Source, At: ev.ReceivedAt}
 	if o := ev.Offline; o != nil {
@@ -78,30 +82,27 @@ func (b *Board) offlineMessage(ev *event.Event) {
 // prune forgets what the board no longer needs as of now: ended chats past
 // KeepEnded or beyond MaxEnded, open chats silent for StaleAfter, history
 // past KeepHistory, and metric outcomes older than any window can reach.
+//
+// It costs what it removes, not what the board holds: the ended list is
+// trimmed from its oldest end, silent chats and old ended chats are found at
+// the old ends of the state groups, and histories by when they expire.
 func (b *Board) prune(now time.Time) {
-	keep := b.ended[:0]
-	cut := len(b.ended) - b.cfg.MaxEnded
-	for i, c := range b.ended {
-		if b.chats[key{c.Source, c.ID}] != c || (c.State != Ended && c.State != Missed) {
-			continue // dropped or reopened
-		}
-		if i < cut || now.Sub(c.UpdatedAt) > b.cfg.KeepEnded {
-			delete(b.chats, key{c.Source, c.ID})
-			continue
-		}
-		keep = append(keep, c)
+	b.pruneEnded(now)
+	var stale []*Chat
+	for _, g := range []int8{0, 1} {
+		b.byState[g].each(0, func(c *Chat) bool {
+			if now.Sub(c.UpdatedAt) <= b.cfg.StaleAfter {
+				return false
+			}
+			if c.State == Waiting || c.State == Active {
+				stale = append(stale, c)
+			}
+			return true
+		})
 	}
-	clear(b.ended[len(keep):])
-	b.ended = keep
-	for _, c := range b.chats {
-		if (c.State == Waiting || c.State == Active) && now.Sub(c.UpdatedAt) > b.cfg.StaleAfter {
-			b.drop(c)
-		}
+	for _, c := range stale {
+		b.drop(c)
 	}
-	for k, h := range b.history {
-		if now.Sub(h.LastChatAt) > b.cfg.KeepHistory {
-			delete(b.history, k)
-		}
-	}
+	b.expireHistory(now)
 	b.outcomes.prune(now.Add(-48*time.Hour - b.cfg.Window))
 }

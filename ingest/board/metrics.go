@@ -47,6 +47,41 @@ type outcomeLog struct {
 	at   []time.Time
 	cum  []outcome // cum[i] = sum of entries 0..i, plus base
 	base outcome   // sum of the entries pruned away
+
+	// at and cum are atArr[head:] and cumArr[head:]: pruning leaves the
+	// entries it drops at the front of the arrays, whose room add takes
+	// back when the arrays are full, so a log that is pruned as fast as it
+	// grows allocates nothing.
+	atArr  []time.Time
+	cumArr []outcome
+	head   int
+}
+
+// room makes room for one more entry at the end of the arrays.
+func (l *outcomeLog) room() {
+	if len(l.atArr) < cap(l.atArr) {
+		return
+	}
+	n := len(l.at)
+	if l.head > 0 && l.head >= n/4 {
+		copy(l.atArr, l.at)
+		copy(l.cumArr, l.cum)
+		clear(l.atArr[n:])
+	} else {
+		size := max(2*n, 64)
+		atArr, cumArr := make([]time.Time, n, size), make([]outcome, n, size)
+		copy(atArr, l.at)
+		copy(cumArr, l.cum)
+		l.atArr, l.cumArr = atArr, cumArr
+	}
+	l.atArr, l.cumArr, l.head = l.atArr[:n], l.cumArr[:n], 0
+	l.at, l.cum = l.atArr, l.cumArr
+}
+
+// set replaces the log with entries at and running totals cum.
+func (l *outcomeLog) set(at []time.Time, cum []outcome) {
+	l.atArr, l.cumArr, l.head = at, cum, 0
+	l.at, l.cum = at, cum
 }
 
 func (l *outcomeLog) add(at time.Time, o outcome) {
@@ -58,8 +93,10 @@ func (l *outcomeLog) add(at time.Time, o outcome) {
 	if i > 0 {
 		prev = l.cum[i-1]
 	}
-	l.at = append(l.at, time.Time{})
-	l.cum = append(l.cum, outcome{})
+	l.room()
+	l.atArr = append(l.atArr, time.Time{})
+	l.cumArr = append(l.cumArr, outcome{})
+	l.at, l.cum = l.atArr[l.head:], l.cumArr[l.head:]
 	copy(l.at[i+1:], l.at[i:])
 	copy(l.cum[i+1:], l.cum[i:])
 	l.at[i] = at
@@ -91,8 +128,8 @@ func (l *outcomeLog) prune(t time.Time) {
 		return
 	}
 	l.base = l.cum[i-1]
-	l.at = append([]time.Time(nil), l.at[i:]...)
-	l.cum = append([]outcome(nil), l.cum[i:]...)
+	l.head += i
+	l.at, l.cum = l.atArr[l.head:], l.cumArr[l.head:]
 }
 
 // Period holds the metrics of one span of time (the rolling window, today).
@@ -194,22 +231,11 @@ func (b *Board) Metrics(now time.Time) Metrics {
 			m.LongestWaitSeconds = w.Seconds()
 		}
 	}
-	for _, c := range b.chats {
-		if c.State == Active {
-			m.ActiveChats++
-		}
-	}
-	for _, a := range b.agents {
-		m.AgentsTotal++
-		switch a.Status {
-		case event.AgentOnline:
-			m.AgentsOnline++
-		case event.AgentAway:
-			m.AgentsAway++
-		case event.AgentOffline:
-			m.AgentsOffline++
-		}
-	}
+	m.ActiveChats = b.active
+	m.AgentsTotal = len(b.agents)
+	m.AgentsOnline = b.statusCount[event.AgentOnline]
+	m.AgentsAway = b.statusCount[event.AgentAway]
+	m.AgentsOffline = b.statusCount[event.AgentOffline]
 	m.Utilisation = ratio(float64(m.ActiveChats), float64(m.AgentsOnline*b.cfg.Capacity))
 	m.ChatsPerHour = b.outcomes.between(now.Add(-time.Hour), now).arrivals
 	from := now.Add(-b.cfg.Window)

@@ -148,10 +148,12 @@ func (b *Board) State() State {
 			st.Waiting[i] = ref(c)
 		}
 	}
-	if len(b.ended) > 0 {
-		st.Ended = make([]int, len(b.ended))
-		for i, c := range b.ended {
-			st.Ended[i] = ref(c)
+	if b.endedLive > 0 {
+		st.Ended = make([]int, 0, b.endedLive)
+		for _, c := range b.ended {
+			if c != nil {
+				st.Ended = append(st.Ended, ref(c))
+			}
 		}
 	}
 	if len(b.open) > 0 {
@@ -174,7 +176,9 @@ func (b *Board) State() State {
 	if len(b.agents) > 0 {
 		st.Agents = make([]StateAgent, 0, len(b.agents))
 		for _, a := range b.agents {
-			st.Agents = append(st.Agents, StateAgent{Agent: *a, FromPoll: a.fromPoll})
+			sa := StateAgent{Agent: *a, FromPoll: a.fromPoll}
+			sa.k, sa.ordRank, sa.ordName, sa.ordNameOf = key{}, 0, "", ""
+			st.Agents = append(st.Agents, sa)
 		}
 		slices.SortFunc(st.Agents, func(x, y StateAgent) int {
 			return compareKeys(agentKey(x.Source, x.ID), agentKey(y.Source, y.ID))
@@ -188,7 +192,9 @@ func (b *Board) State() State {
 				m = map[string]StateHistory{}
 				st.History[k.source] = m
 			}
-			m[k.id] = StateHistory{History: *h, LastChat: h.lastChat}
+			sh := StateHistory{History: *h, LastChat: h.lastChat}
+			sh.k, sh.heapAt = key{}, 0
+			m[k.id] = sh
 		}
 	}
 	st.Offline = cloneOffline(b.offline.items)
@@ -235,6 +241,7 @@ func Restore(cfg Config, st State) (*Board, error) {
 		c := new(Chat)
 		*c = cloneChat(&sc.Chat)
 		c.counted, c.csat, c.waitIndex = sc.Counted, sc.CSAT, -1
+		c.onBoard, c.inEnded, c.ordGroup, c.ordAt = false, false, 0, time.Time{}
 		chats[i] = c
 		if sc.Gone {
 			continue
@@ -266,13 +273,22 @@ func Restore(cfg Config, st State) (*Board, error) {
 		}
 	}
 	if len(st.Ended) > 0 {
-		b.ended = make([]*Chat, len(st.Ended))
-		for j, i := range st.Ended {
+		b.ended = make([]*Chat, 0, len(st.Ended))
+		for _, i := range st.Ended {
 			c, err := ref("ended list", i)
 			if err != nil {
 				return nil, err
 			}
-			b.ended[j] = c
+			if c.inEnded {
+				return nil, fmt.Errorf("board: state's ended list holds chat %s/%s twice", c.Source, c.ID)
+			}
+			if !st.Chats[i].Gone && c.State != Ended && c.State != Missed {
+				return nil, fmt.Errorf("board: state's ended list holds chat %s/%s, which is %s", c.Source, c.ID, c.State)
+			}
+			b.pushEnded(c)
+			if st.Chats[i].Gone {
+				b.endedGone = append(b.endedGone, c)
+			}
 		}
 	}
 	for src, m := range st.Open {
@@ -288,6 +304,7 @@ func Restore(cfg Config, st State) (*Board, error) {
 	for _, sa := range st.Agents {
 		a := sa.Agent
 		a.fromPoll = sa.FromPoll
+		a.k, a.ordRank, a.ordName, a.ordNameOf = key{}, 0, "", ""
 		k := agentKey(a.Source, a.ID)
 		if b.agents[k] != nil {
 			return nil, fmt.Errorf("board: state holds agent %s/%s twice", a.Source, a.ID)
@@ -297,7 +314,7 @@ func Restore(cfg Config, st State) (*Board, error) {
 	for src, m := range st.History {
 		for id, sh := range m {
 			h := sh.History
-			h.lastChat = sh.LastChat
+			h.lastChat, h.k, h.heapAt = sh.LastChat, key{}, 0
 			b.history[key{src, id}] = &h
 		}
 	}
@@ -306,8 +323,7 @@ func Restore(cfg Config, st State) (*Board, error) {
 
 	b.outcomes.base = st.Outcomes.Base.outcome()
 	if n := len(st.Outcomes.Log); n > 0 {
-		b.outcomes.at = make([]time.Time, n)
-		b.outcomes.cum = make([]outcome, n)
+		b.outcomes.set(make([]time.Time, n), make([]outcome, n))
 		sum := b.outcomes.base
 		for i, e := range st.Outcomes.Log {
 			if i > 0 && e.At.Before(b.outcomes.at[i-1]) {
@@ -324,6 +340,14 @@ func Restore(cfg Config, st State) (*Board, error) {
 	for src, list := range st.Statuses {
 		b.statuses[src] = slices.Clone(list)
 	}
+	for _, c := range chats {
+		if !c.inEnded && (c.State == Ended || c.State == Missed) && b.chats[key{c.Source, c.ID}] == c {
+			return nil, fmt.Errorf("board: state's chat %s/%s is %s but not in the ended list", c.Source, c.ID, c.State)
+		}
+	}
+	b.offline.recount()
+	b.inbox.recount()
+	b.rebuildIndexes()
 	return b, nil
 }
 
@@ -335,7 +359,9 @@ func compareKeys(x, y key) int {
 }
 
 func stateChat(c *Chat, gone bool) StateChat {
-	return StateChat{Chat: cloneChat(c), Counted: c.counted, CSAT: c.csat, Gone: gone}
+	sc := StateChat{Chat: cloneChat(c), Counted: c.counted, CSAT: c.csat, Gone: gone}
+	sc.onBoard, sc.inEnded, sc.ordGroup, sc.ordAt = false, false, 0, time.Time{}
+	return sc
 }
 
 // cloneChat copies a chat and everything it points to, so that neither copy

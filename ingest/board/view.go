@@ -1,8 +1,7 @@
 package board
 
 import (
-	"sort"
-	"strings"
+	"slices"
 	"time"
 
 	"github.com/chatdeck/chatdeck/ingest/event"
@@ -41,81 +40,174 @@ func (b *Board) Queue(now time.Time, offset, limit int) []QueueEntry {
 	}
 	out := make([]QueueEntry, 0, end-offset)
 	for _, c := range b.waiting[offset:end] {
-		e := QueueEntry{
-			Source: c.Source, ID: c.Visitor.Key(), ChatID: c.ID, Name: visitorLabel(&c.Visitor),
-			Email: c.Visitor.Email, Department: c.Department, WaitingSince: c.RequestedAt,
-			FirstMessage: c.FirstMessage(), Unanswered: c.Unanswered, FromPoll: c.FromPoll,
-		}
-		if e.ID == "" {
-			e.ID = c.ID
-		}
-		if w := now.Sub(c.RequestedAt); w > 0 {
-			e.WaitSeconds = w.Seconds()
-		}
-		out = append(out, e)
+		out = append(out, queueEntry(c, now))
 	}
 	return out
+}
+
+func queueEntry(c *Chat, now time.Time) QueueEntry {
+	e := QueueEntry{
+		Source: c.Source, ID: c.Visitor.Key(), ChatID: c.ID, Name: visitorLabel(&c.Visitor),
+		Email: c.Visitor.Email, Department: c.Department, WaitingSince: c.RequestedAt,
+		FirstMessage: c.FirstMessage(), Unanswered: c.Unanswered, FromPoll: c.FromPoll,
+	}
+	if e.ID == "" {
+		e.ID = c.ID
+	}
+	if w := now.Sub(c.RequestedAt); w > 0 {
+		e.WaitSeconds = w.Seconds()
+	}
+	return e
+}
+
+// QueueWhere returns how many waiting visitors keep accepts and, longest
+// wait first, those from offset among them, at most limit (all if limit <
+// 0). It calls keep once per waiting visitor and keeps only the entries it
+// returns.
+func (b *Board) QueueWhere(now time.Time, keep func(*QueueEntry) bool, offset, limit int) (total int, page []QueueEntry) {
+	if keep == nil {
+		return len(b.waiting), b.Queue(now, offset, limit)
+	}
+	offset = max(offset, 0)
+	for _, c := range b.waiting {
+		e := queueEntry(c, now)
+		if !keep(&e) {
+			continue
+		}
+		if total >= offset && (limit < 0 || len(page) < limit) {
+			page = append(page, e)
+		}
+		total++
+	}
+	return total, page
 }
 
 // Agents returns every agent with their active chat counts: online first,
-// then away, then the rest, by name within each.
+// then away, then the rest, by name within each (then by source and id).
 func (b *Board) Agents() []Agent {
-	load := map[key]int{}
-	for _, c := range b.chats {
-		if c.State != Active {
-			continue
-		}
-		for _, a := range c.Agents {
-			id := a.ID
-			if id == "" {
-				id = a.Name
-			}
-			load[agentKey(c.Source, id)]++
-		}
-	}
 	out := make([]Agent, 0, len(b.agents))
-	for k, a := range b.agents {
-		v := *a
-		v.Chats = load[k]
-		v.Capacity = b.cfg.Capacity
-		out = append(out, v)
-	}
-	rank := map[event.AgentStatus]int{event.AgentOnline: 0, event.AgentAway: 1, event.AgentUnknown: 2, event.AgentOffline: 3}
-	sort.Slice(out, func(i, j int) bool {
-		if ri, rj := rank[out[i].Status], rank[out[j].Status]; ri != rj {
-			return ri < rj
-		}
-		ni, nj := strings.ToLower(out[i].Name), strings.ToLower(out[j].Name)
-		if ni != nj {
-			return ni < nj
-		}
-		if out[i].Source != out[j].Source {
-			return out[i].Source < out[j].Source
-		}
-		return out[i].ID < out[j].ID
+	b.agentOrder.each(0, func(a *Agent) bool {
+		out = append(out, b.agentView(a))
+		return true
 	})
 	return out
 }
 
+// agentView is a copy of a with its active chats and capacity.
+func (b *Board) agentView(a *Agent) Agent {
+	v := *a
+	v.Chats = b.load[a.k]
+	v.Capacity = b.cfg.Capacity
+	return v
+}
+
+// AgentCount is the number of agents the board knows.
+func (b *Board) AgentCount() int { return len(b.agents) }
+
+// AgentsPage returns agents in the order of Agents from offset, at most
+// limit (all if limit < 0). It costs O(limit), not O(agents).
+func (b *Board) AgentsPage(offset, limit int) []Agent {
+	_, out := b.AgentsWhere(nil, offset, limit)
+	return out
+}
+
+// AgentsWhere returns how many agents keep accepts (all if keep is nil)
+// and, in the order of Agents, those from offset among them, at most limit
+// (all if limit < 0). Without keep it costs O(limit); with it, one call of
+// keep per agent, and only the agents returned are copied out.
+func (b *Board) AgentsWhere(keep func(*Agent) bool, offset, limit int) (total int, page []Agent) {
+	offset = max(offset, 0)
+	if keep == nil {
+		total = len(b.agents)
+		page = make([]Agent, 0, pageCap(total, offset, limit))
+		b.agentOrder.each(offset, func(a *Agent) bool {
+			if limit >= 0 && len(page) >= limit {
+				return false
+			}
+			page = append(page, b.agentView(a))
+			return true
+		})
+		return total, page
+	}
+	var v Agent
+	b.agentOrder.each(0, func(a *Agent) bool {
+		v = b.agentView(a)
+		if !keep(&v) {
+			return true
+		}
+		if total >= offset && (limit < 0 || len(page) < limit) {
+			page = append(page, v)
+		}
+		total++
+		return true
+	})
+	return total, page
+}
+
+// AgentsOverCapacity returns the agents in more active chats than the
+// capacity allows, in the order of Agents. It costs O(those agents).
+func (b *Board) AgentsOverCapacity() []Agent {
+	if len(b.overCap) == 0 {
+		return nil
+	}
+	list := make([]*Agent, 0, len(b.overCap))
+	for _, a := range b.overCap {
+		list = append(list, a)
+	}
+	slices.SortFunc(list, compareAgents)
+	out := make([]Agent, len(list))
+	for i, a := range list {
+		out[i] = b.agentView(a)
+	}
+	return out
+}
+
+// pageCap is the capacity a page of at most limit rows from offset of
+// total needs.
+func pageCap(total, offset, limit int) int {
+	n := max(total-offset, 0)
+	if limit >= 0 {
+		n = min(n, limit)
+	}
+	return n
+}
+
+// eachChat calls fn with the chats on the board in the order of Chats from
+// offset on, until fn returns false.
+func (b *Board) eachChat(offset int, fn func(*Chat) bool) {
+	offset = max(offset, 0)
+	for g := range b.byState {
+		list := &b.byState[g]
+		if offset >= list.Len() {
+			offset -= list.Len()
+			continue
+		}
+		more := true
+		list.eachBack(offset, func(c *Chat) bool {
+			more = fn(c)
+			return more
+		})
+		if !more {
+			return
+		}
+		offset = 0
+	}
+}
+
 // Chats returns every chat on the board: active first, then waiting, then
-// ended and missed, most recently updated first within each.
+// ended and missed, most recently updated first within each (then by id
+// and source).
 func (b *Board) Chats() []Chat {
 	out := make([]Chat, 0, len(b.chats))
-	for _, c := range b.chats {
+	b.eachChat(0, func(c *Chat) bool {
 		out = append(out, *c)
-	}
-	rank := map[ChatState]int{Active: 0, Waiting: 1, Ended: 2, Missed: 2}
-	sort.Slice(out, func(i, j int) bool {
-		if ri, rj := rank[out[i].State], rank[out[j].State]; ri != rj {
-			return ri < rj
-		}
-		if !out[i].UpdatedAt.Equal(out[j].UpdatedAt) {
-			return out[i].UpdatedAt.After(out[j].UpdatedAt)
-		}
-		return out[i].ID < out[j].ID
+		return true
 	})
 	return out
 }
+
+// ChatCount is the number of chats on the board, ended ones included.
+func (b *Board) ChatCount() int { return len(b.chats) }
 
 // Chat returns one chat by source and id.
 func (b *Board) Chat(source event.Source, id string) (Chat, bool) {
@@ -131,6 +223,67 @@ func (b *Board) OfflineMessages(n int) []OfflineItem { return b.offline.newest(n
 
 // Inbox returns up to n inbox entries, newest first.
 func (b *Board) Inbox(n int) []InboxItem { return b.inbox.newest(n) }
+
+// FeedLen is how many items Feed calls its function with (unless stopped):
+// len(OfflineMessages(-1)) + len(Inbox(-1)).
+func (b *Board) FeedLen() int { return b.offline.len() + b.inbox.len() }
+
+// FeedItem is an offline message or an inbox entry.
+type FeedItem struct {
+	// IsOffline says which of the two is set.
+	IsOffline bool
+	Offline   OfflineItem
+	Inbox     InboxItem
+}
+
+// At is when the item arrived.
+func (f *FeedItem) At() time.Time {
+	if f.IsOffline {
+		return f.Offline.At
+	}
+	return f.Inbox.At
+}
+
+// Feed calls fn with the offline messages and the inbox entries together,
+// newest first, until fn returns false: the order of a stable sort by time
+// of OfflineMessages(-1) followed by Inbox(-1). Items arrive in time order
+// (the board's clock), so it merges the two without sorting and costs
+// O(items read); only if an item arrived out of order does it sort all
+// (at most 2×InboxSize).
+func (b *Board) Feed(fn func(*FeedItem) bool) {
+	off, inb := b.offline.items, b.inbox.items
+	offEnd, inbEnd := len(off)-b.offline.len(), len(inb)-b.inbox.len() // the oldest items shown
+	if b.offline.disorder > 0 || b.inbox.disorder > 0 {
+		all := make([]FeedItem, 0, b.FeedLen())
+		for i := len(off) - 1; i >= offEnd; i-- {
+			all = append(all, FeedItem{IsOffline: true, Offline: off[i]})
+		}
+		for i := len(inb) - 1; i >= inbEnd; i-- {
+			all = append(all, FeedItem{Inbox: inb[i]})
+		}
+		slices.SortStableFunc(all, func(x, y FeedItem) int { return y.At().Compare(x.At()) })
+		for i := range all {
+			if !fn(&all[i]) {
+				return
+			}
+		}
+		return
+	}
+	i, j := len(off)-1, len(inb)-1
+	var item FeedItem
+	for i >= offEnd || j >= inbEnd {
+		if j < inbEnd || (i >= offEnd && !off[i].At.Before(inb[j].At)) {
+			item = FeedItem{IsOffline: true, Offline: off[i]}
+			i--
+		} else {
+			item = FeedItem{Inbox: inb[j]}
+			j--
+		}
+		if !fn(&item) {
+			return
+		}
+	}
+}
 
 // Sources returns the freshness of every source seen.
 func (b *Board) Sources() map[event.Source]SourceState {
@@ -195,40 +348,81 @@ type ChatSummary struct {
 
 // ChatSummaries returns every chat as a summary, in the order of Chats.
 func (b *Board) ChatSummaries() []ChatSummary {
-	out := make([]ChatSummary, 0, len(b.chats))
-	rank := map[ChatState]int{Active: 0, Waiting: 1, Ended: 2, Missed: 2}
-	for _, c := range b.chats {
-		s := ChatSummary{Source: c.Source, ID: c.ID, State: c.State, Visitor: visitorLabel(&c.Visitor),
-			VisitorID: c.Visitor.Key(), Department: c.Department, RequestedAt: c.RequestedAt, UpdatedAt: c.UpdatedAt,
-			LastVisitorMessageAt: c.LastVisitorMessageAt, Messages: len(c.Messages)}
-		for _, a := range c.Agents {
-			name := a.Name
-			if name == "" {
-				name = b.AgentName(c.Source, a.ID)
-			}
-			s.Agents = append(s.Agents, name)
-		}
-		for i := len(c.Messages) - 1; i >= 0; i-- {
-			if c.Messages[i].From != event.FromSystem && c.Messages[i].Text != "" {
-				s.LastMessage = c.Messages[i].Text
-				break
-			}
-		}
-		if c.Rating != nil {
-			s.Rating = c.Rating.Value
-		}
-		out = append(out, s)
-	}
-	sort.Slice(out, func(i, j int) bool {
-		if ri, rj := rank[out[i].State], rank[out[j].State]; ri != rj {
-			return ri < rj
-		}
-		if !out[i].UpdatedAt.Equal(out[j].UpdatedAt) {
-			return out[i].UpdatedAt.After(out[j].UpdatedAt)
-		}
-		return out[i].ID < out[j].ID
-	})
+	_, out := b.ChatSummariesWhere(nil, 0, -1)
 	return out
+}
+
+// ChatSummariesPage returns chat summaries in the order of Chats from
+// offset, at most limit (all if limit < 0). It costs O(limit), not
+// O(chats).
+func (b *Board) ChatSummariesPage(offset, limit int) []ChatSummary {
+	_, out := b.ChatSummariesWhere(nil, offset, limit)
+	return out
+}
+
+// ChatSummariesWhere returns how many chats keep accepts (all if keep is
+// nil) and, in the order of Chats, the summaries of those from offset
+// among them, at most limit (all if limit < 0). Without keep it costs
+// O(limit); with it, one summary and one call of keep per chat, and only
+// the summaries returned are kept.
+func (b *Board) ChatSummariesWhere(keep func(*ChatSummary) bool, offset, limit int) (total int, page []ChatSummary) {
+	offset = max(offset, 0)
+	if keep == nil {
+		total = len(b.chats)
+		page = make([]ChatSummary, 0, pageCap(total, offset, limit))
+		b.eachChat(offset, func(c *Chat) bool {
+			if limit >= 0 && len(page) >= limit {
+				return false
+			}
+			page = append(page, b.summary(c, nil))
+			return true
+		})
+		return total, page
+	}
+	var scratch []string
+	b.eachChat(0, func(c *Chat) bool {
+		s := b.summary(c, scratch[:0])
+		if s.Agents != nil {
+			scratch = s.Agents
+		}
+		if !keep(&s) {
+			return true
+		}
+		if total >= offset && (limit < 0 || len(page) < limit) {
+			s.Agents = slices.Clone(s.Agents)
+			page = append(page, s)
+		}
+		total++
+		return true
+	})
+	return total, page
+}
+
+// summary is c's summary; the agents' names are appended to agents.
+func (b *Board) summary(c *Chat, agents []string) ChatSummary {
+	s := ChatSummary{Source: c.Source, ID: c.ID, State: c.State, Visitor: visitorLabel(&c.Visitor),
+		VisitorID: c.Visitor.Key(), Department: c.Department, RequestedAt: c.RequestedAt, UpdatedAt: c.UpdatedAt,
+		LastVisitorMessageAt: c.LastVisitorMessageAt, Messages: len(c.Messages)}
+	for _, a := range c.Agents {
+		name := a.Name
+		if name == "" {
+			name = b.AgentName(c.Source, a.ID)
+		}
+		agents = append(agents, name)
+	}
+	if len(agents) > 0 {
+		s.Agents = agents
+	}
+	for i := len(c.Messages) - 1; i >= 0; i-- {
+		if c.Messages[i].From != event.FromSystem && c.Messages[i].Text != "" {
+			s.LastMessage = c.Messages[i].Text
+			break
+		}
+	}
+	if c.Rating != nil {
+		s.Rating = c.Rating.Value
+	}
+	return s
 }
 
 // AgentName returns an agent's name as the board knows it, else the id.

@@ -144,7 +144,11 @@ func chatlioTranscript(c *collector, root node, ev *event.Event) {
 	ev.Chat = info
 	ev.OccurredAt = info.EndedAt
 	agent := event.Agent{Name: c.s(root, "agentName"), Email: c.s(root, "agentEmail")}
-	for _, m := range c.l(root, "messages") {
+	msgs := c.l(root, "messages")
+	if len(msgs) > 0 {
+		ev.Messages = make([]event.Message, 0, len(msgs))
+	}
+	for _, m := range msgs {
 		msg := event.Message{
 			Name:   c.s(m, "username"),
 			UserID: c.s(m, "userId"),

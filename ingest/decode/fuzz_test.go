@@ -76,58 +76,67 @@ func FuzzNormaliseDecode(f *testing.F) {
 	f.Fuzz(func(t *testing.T, raw []byte, choice uint8) {
 		target := fuzzTargets[int(choice&0x0f)%len(fuzzTargets)]
 		contentType := fuzzContentTypes[int(choice>>4)%len(fuzzContentTypes)]
-
-		body, err := Normalise(raw, contentType)
-		if err != nil {
-			var e *Error
-			if !errors.As(err, &e) || e.Msg == "" {
-				t.Fatalf("Normalise error %v (%T) is not an *Error with a message", err, err)
-			}
-			if body != nil {
-				t.Fatalf("Normalise returned a body with an error")
-			}
-			return
-		}
-		if len(body) == 0 || body[0] != '{' || !json.Valid(body) || !utf8.Valid(body) {
-			t.Fatalf("Normalise output is not one UTF-8 JSON object: %q", body)
-		}
-		again, err := Normalise(body, "application/json")
-		if err != nil || !bytes.Equal(again, body) {
-			t.Fatalf("Normalise is not idempotent: %q -> %q, %v", body, again, err)
-		}
-
-		in := Input{Source: target.src, Hint: target.hint, Body: body, ReceivedAt: received}
-		ev, err := Decode(in)
-		if target.unknown {
-			if !errors.Is(err, ErrUnknownHint) {
-				t.Fatalf("Decode(%s, %q) = %v, want ErrUnknownHint", target.src, target.hint, err)
-			}
-			return
-		}
-		if err != nil {
-			var e *Error
-			if !errors.As(err, &e) || e.Msg == "" {
-				t.Fatalf("Decode error %v (%T) is not an *Error with a message", err, err)
-			}
-			return
-		}
-		if !knownKinds[ev.Kind] {
-			t.Fatalf("Decode gave kind %q", ev.Kind)
-		}
-		if ev.Source != target.src || !ev.ReceivedAt.Equal(received) || !bytes.Equal(ev.Raw, body) {
-			t.Fatalf("Decode lost source, ReceivedAt or Raw: %s %v %q", ev.Source, ev.ReceivedAt, ev.Raw)
-		}
-		if _, err := json.Marshal(ev); err != nil {
-			t.Fatalf("decoded event does not encode as JSON: %v", err)
-		}
-		if ev.Chat != nil && ev.Chat.HasWait && ev.Chat.Wait < 0 {
-			t.Fatalf("negative wait %v", ev.Chat.Wait)
-		}
-		ev2, err := Decode(in)
-		if err != nil || len(diff(ev2, ev)) > 0 {
-			t.Fatalf("Decode is not deterministic: %v %v", err, diff(ev2, ev))
-		}
+		checkNormaliseDecode(t, raw, target.src, target.hint, target.unknown, contentType)
 	})
+}
+
+// checkNormaliseDecode normalises raw as a body labelled contentType and
+// decodes it for src and hint, checking the decoders' contract: errors are
+// *Error with a message, an unknown hint is ErrUnknownHint, an event has a
+// known kind, keeps its source, time and raw body, encodes as JSON, has no
+// negative wait, and decoding is deterministic.
+func checkNormaliseDecode(t *testing.T, raw []byte, src event.Source, hint string, unknown bool, contentType string) {
+	t.Helper()
+	body, err := Normalise(raw, contentType)
+	if err != nil {
+		var e *Error
+		if !errors.As(err, &e) || e.Msg == "" {
+			t.Fatalf("Normalise error %v (%T) is not an *Error with a message", err, err)
+		}
+		if body != nil {
+			t.Fatalf("Normalise returned a body with an error")
+		}
+		return
+	}
+	if len(body) == 0 || body[0] != '{' || !json.Valid(body) || !utf8.Valid(body) {
+		t.Fatalf("Normalise output is not one UTF-8 JSON object: %q", body)
+	}
+	again, err := Normalise(body, "application/json")
+	if err != nil || !bytes.Equal(again, body) {
+		t.Fatalf("Normalise is not idempotent: %q -> %q, %v", body, again, err)
+	}
+
+	in := Input{Source: src, Hint: hint, Body: body, ReceivedAt: received}
+	ev, err := Decode(in)
+	if unknown {
+		if !errors.Is(err, ErrUnknownHint) {
+			t.Fatalf("Decode(%s, %q) = %v, want ErrUnknownHint", src, hint, err)
+		}
+		return
+	}
+	if err != nil {
+		var e *Error
+		if !errors.As(err, &e) || e.Msg == "" {
+			t.Fatalf("Decode error %v (%T) is not an *Error with a message", err, err)
+		}
+		return
+	}
+	if !knownKinds[ev.Kind] {
+		t.Fatalf("Decode gave kind %q", ev.Kind)
+	}
+	if ev.Source != src || !ev.ReceivedAt.Equal(received) || !bytes.Equal(ev.Raw, body) {
+		t.Fatalf("Decode lost source, ReceivedAt or Raw: %s %v %q", ev.Source, ev.ReceivedAt, ev.Raw)
+	}
+	if _, err := json.Marshal(ev); err != nil {
+		t.Fatalf("decoded event does not encode as JSON: %v", err)
+	}
+	if ev.Chat != nil && ev.Chat.HasWait && ev.Chat.Wait < 0 {
+		t.Fatalf("negative wait %v", ev.Chat.Wait)
+	}
+	ev2, err := Decode(in)
+	if err != nil || len(diff(ev2, ev)) > 0 {
+		t.Fatalf("Decode is not deterministic: %v %v", err, diff(ev2, ev))
+	}
 }
 
 func FuzzParseTime(f *testing.F) {

@@ -7,17 +7,82 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // node is a JSON object with the dotted path that led to it, so that errors
 // can name the field.
 type node struct {
 	path string
-	m    map[string]json.RawMessage
+	m    object
+	a    *arena // where the objects under this one are split into
+}
+
+// arena holds the members of every object split from one body, so that
+// splitting the nested objects of a payload costs a few allocations, not
+// one or two per object.
+type arena struct{ members []member }
+
+// newArena returns an arena for a body of n bytes.
+func newArena(n int) *arena { return &arena{members: make([]member, 0, n/32+8)} }
+
+// split splits the JSON object v into the arena; ok is false if v is not an
+// object.
+func (a *arena) split(v []byte) (object, bool) {
+	if a == nil {
+		return splitObject(v)
+	}
+	start := len(a.members)
+	var ok bool
+	a.members, ok = appendMembers(a.members, v)
+	if !ok {
+		a.members = a.members[:start]
+		return nil, false
+	}
+	// Capped, so that appending to the arena never writes into it.
+	return object(a.members[start:len(a.members):len(a.members)]), true
+}
+
+// object is a JSON object's members in the order they came. A lookup scans
+// them (from the last, which wins when a key repeats, as in encoding/json):
+// for objects of tens of keys that is cheaper than building a map, and it
+// allocates nothing per key.
+type object []member
+
+type member struct {
+	k []byte // unquoted
+	v json.RawMessage
+}
+
+// get returns the value of key k.
+func (o object) get(k string) (json.RawMessage, bool) {
+	for i := len(o) - 1; i >= 0; i-- {
+		if string(o[i].k) == k {
+			return o[i].v, true
+		}
+	}
+	return nil, false
+}
+
+// objectOf turns a map from encoding/json into an object.
+func objectOf(m map[string]json.RawMessage) object {
+	o := make(object, 0, len(m))
+	for k, v := range m {
+		o = append(o, member{k: []byte(k), v: v})
+	}
+	return o
 }
 
 // parseObject parses a whole body as one JSON object.
 func parseObject(body []byte) (node, error) {
+	if valid(body) {
+		// Checked once here: the nested objects, arrays and strings are
+		// then split without checking them again.
+		a := newArena(len(body))
+		if m, ok := a.split(body); ok {
+			return node{m: m, a: a}, nil
+		}
+	}
 	var m map[string]json.RawMessage
 	if err := json.Unmarshal(body, &m); err != nil {
 		return node{}, &Error{Msg: "not a JSON object: " + err.Error()}
@@ -25,7 +90,149 @@ func parseObject(body []byte) (node, error) {
 	if m == nil {
 		return node{}, &Error{Msg: "expected a JSON object, got null"}
 	}
-	return node{m: m}, nil
+	return node{m: objectOf(m)}, nil
+}
+
+// The splitters below read JSON already known to be valid (parseObject
+// checks the whole body once): they find where values start and end, and
+// leave decoding to the readers of node. What they return matches
+// encoding/json's unmarshalling into map[string]json.RawMessage and
+// []json.RawMessage (keys unquoted, the last of repeated keys winning, each
+// value without the space around it), without copying the values.
+
+// splitObject splits a JSON object into its members. ok is false if v is
+// not an object.
+func splitObject(v []byte) (object, bool) {
+	m, ok := appendMembers(nil, v)
+	if ok && m == nil {
+		m = object{}
+	}
+	return m, ok
+}
+
+// appendMembers appends the members of the JSON object v to m.
+func appendMembers(m object, v []byte) (object, bool) {
+	i := skipSpace(v, 0)
+	if i >= len(v) || v[i] != '{' {
+		return m, false
+	}
+	i = skipSpace(v, i+1)
+	if i < len(v) && v[i] == '}' {
+		return m, true
+	}
+	for i < len(v) {
+		end := skipString(v, i)
+		k := jsonKey(v[i:end])
+		i = skipSpace(v, end)
+		i = skipSpace(v, i+1) // the ':'
+		end = skipValue(v, i)
+		m = append(m, member{k: k, v: v[i:end:end]})
+		i = skipSpace(v, end)
+		if i >= len(v) || v[i] == '}' {
+			break
+		}
+		i = skipSpace(v, i+1) // the ','
+	}
+	return m, true
+}
+
+// splitArray splits a JSON array into its elements. ok is false if v is
+// not an array.
+func splitArray(v []byte) ([]json.RawMessage, bool) {
+	i := skipSpace(v, 0)
+	if i >= len(v) || v[i] != '[' {
+		return nil, false
+	}
+	var out []json.RawMessage
+	i = skipSpace(v, i+1)
+	if i < len(v) && v[i] == ']' {
+		return []json.RawMessage{}, true
+	}
+	for i < len(v) {
+		end := skipValue(v, i)
+		out = append(out, v[i:end:end])
+		i = skipSpace(v, end)
+		if i >= len(v) || v[i] == ']' {
+			break
+		}
+		i = skipSpace(v, i+1) // the ','
+	}
+	return out, true
+}
+
+func skipSpace(v []byte, i int) int {
+	for i < len(v) && (v[i] == ' ' || v[i] == '\t' || v[i] == '\n' || v[i] == '\r') {
+		i++
+	}
+	return i
+}
+
+// skipString returns the end of the string that starts at v[i] (a quote).
+func skipString(v []byte, i int) int {
+	for i++; i < len(v); {
+		q := bytes.IndexByte(v[i:], '"')
+		if q < 0 {
+			return len(v)
+		}
+		i += q
+		// The quote ends the string unless an odd run of backslashes
+		// escapes it.
+		n := 0
+		for j := i - 1; j >= 0 && v[j] == '\\'; j-- {
+			n++
+		}
+		i++
+		if n%2 == 0 {
+			return i
+		}
+	}
+	return len(v)
+}
+
+// skipValue returns the end of the value that starts at v[i].
+func skipValue(v []byte, i int) int {
+	if i >= len(v) {
+		return i
+	}
+	switch v[i] {
+	case '"':
+		return skipString(v, i)
+	case '{', '[':
+		depth := 0
+		for ; i < len(v); i++ {
+			switch v[i] {
+			case '"':
+				i = skipString(v, i) - 1
+			case '{', '[':
+				depth++
+			case '}', ']':
+				depth--
+				if depth == 0 {
+					return i + 1
+				}
+			}
+		}
+		return len(v)
+	}
+	for i < len(v) {
+		switch v[i] {
+		case ',', '}', ']', ' ', '\t', '\n', '\r':
+			return i
+		}
+		i++
+	}
+	return i
+}
+
+// jsonKey unquotes an object key (q, with its quotes) as encoding/json does.
+func jsonKey(q []byte) []byte {
+	inner := q[1 : len(q)-1]
+	if bytes.IndexByte(inner, '\\') < 0 && utf8.Valid(inner) {
+		return inner
+	}
+	var s string
+	_ = json.Unmarshal(q, &s)
+	return []byte(s)
 }
 
 func (n node) field(key string) string {
@@ -38,7 +245,7 @@ func (n node) field(key string) string {
 // raw returns the value at the first of keys that is present and not null.
 func (n node) raw(keys ...string) (json.RawMessage, string, bool) {
 	for _, k := range keys {
-		v, ok := n.m[k]
+		v, ok := n.m.get(k)
 		if !ok || isNull(v) {
 			continue
 		}
@@ -71,6 +278,11 @@ func scalarString(v json.RawMessage) (string, error) {
 	v = bytes.TrimSpace(v)
 	switch v[0] {
 	case '"':
+		if len(v) >= 2 {
+			if inner := v[1 : len(v)-1]; bytes.IndexByte(inner, '\\') < 0 && utf8.Valid(inner) {
+				return string(inner), nil // nothing to unquote
+			}
+		}
 		var s string
 		if err := json.Unmarshal(v, &s); err != nil {
 			return "", err
@@ -145,11 +357,11 @@ func (n node) obj(keys ...string) (node, bool, error) {
 	if !ok {
 		return node{path: n.field(keys[0])}, false, nil
 	}
-	var m map[string]json.RawMessage
-	if err := json.Unmarshal(v, &m); err != nil {
+	m, isObj := n.a.split(v)
+	if !isObj {
 		return node{}, false, &Error{Field: n.field(k), Msg: "expected an object"}
 	}
-	return node{path: n.field(k), m: m}, true, nil
+	return node{path: n.field(k), m: m, a: n.a}, true, nil
 }
 
 // list reads an array of objects. A single object reads as a list of one
@@ -163,26 +375,20 @@ func (n node) list(keys ...string) ([]node, error) {
 	path := n.field(k)
 	switch v[0] {
 	case '{':
-		var m map[string]json.RawMessage
-		if err := json.Unmarshal(v, &m); err != nil {
-			return nil, &Error{Field: path, Msg: "expected an object or array"}
-		}
-		return []node{{path: path, m: m}}, nil
+		m, _ := n.a.split(v)
+		return []node{{path: path, m: m, a: n.a}}, nil
 	case '[':
-		var items []json.RawMessage
-		if err := json.Unmarshal(v, &items); err != nil {
-			return nil, &Error{Field: path, Msg: "expected an array"}
-		}
+		items, _ := splitArray(v)
 		out := make([]node, 0, len(items))
 		for i, it := range items {
 			if isNull(it) {
 				continue
 			}
-			var m map[string]json.RawMessage
-			if err := json.Unmarshal(it, &m); err != nil {
+			m, isObj := n.a.split(it)
+			if !isObj {
 				return nil, &Error{Field: path + "[" + strconv.Itoa(i) + "]", Msg: "expected an object"}
 			}
-			out = append(out, node{path: path + "[" + strconv.Itoa(i) + "]", m: m})
+			out = append(out, node{path: path + "[" + strconv.Itoa(i) + "]", m: m, a: n.a})
 		}
 		return out, nil
 	case '"':
@@ -207,10 +413,7 @@ func (n node) strings(keys ...string) ([]string, error) {
 		}
 		return []string{s}, nil
 	}
-	var items []json.RawMessage
-	if err := json.Unmarshal(v, &items); err != nil {
-		return nil, &Error{Field: n.field(k), Msg: "expected an array"}
-	}
+	items, _ := splitArray(v)
 	out := make([]string, 0, len(items))
 	for i, it := range items {
 		if isNull(it) {

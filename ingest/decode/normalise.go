@@ -29,9 +29,9 @@ func Normalise(body []byte, contentType string) ([]byte, error) {
 	if len(trimmed) == 0 {
 		return nil, &Error{Msg: "empty body: expected a JSON object"}
 	}
-	if !json.Valid(trimmed) {
+	if !valid(trimmed) {
 		stripped := stripComments(trimmed)
-		if !json.Valid(stripped) {
+		if !valid(stripped) {
 			return nil, &Error{Msg: "invalid JSON: " + syntaxError(trimmed)}
 		}
 		trimmed = bytes.TrimSpace(stripped)

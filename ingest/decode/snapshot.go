@@ -67,11 +67,11 @@ func decodeAgentsSnapshot(root node) (event.Event, error) {
 				ev.SnapshotStatuses = append(ev.SnapshotStatuses, name)
 				continue
 			}
-			var m map[string]json.RawMessage
-			if json.Unmarshal(it, &m) != nil {
+			m, isObj := root.a.split(it)
+			if !isObj {
 				continue
 			}
-			n := node{path: "away_statuses", m: m}
+			n := node{path: "away_statuses", m: m, a: root.a}
 			if enabled, err := n.boolean("isEnabled"); err == nil && !enabled && n.has("isEnabled") {
 				continue
 			}

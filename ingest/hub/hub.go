@@ -9,7 +9,9 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"runtime"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/chatdeck/chatdeck/ingest/board"
@@ -41,6 +43,8 @@ type Hub struct {
 	changed chan struct{}
 	subs    map[*Subscription]struct{}
 	drops   int64
+	// streaming is len(subs), readable without the lock.
+	streaming atomic.Int64
 }
 
 // PollStatus is a poller's freshness, as the poller reports it.
@@ -74,18 +78,9 @@ func Open(ctx context.Context, cfg Config) (*Hub, error) {
 
 func (h *Hub) replay(ctx context.Context) error {
 	start := time.Now()
-	var n, bad int
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	err := h.journal.Replay(ctx, 0, func(r journal.Record) error {
-		ev, err := RecordEvent(r)
-		if err != nil {
-			bad++
-		}
-		h.board.Apply(&ev)
-		n++
-		return nil
-	})
+	n, bad, err := replayJournal(ctx, h.journal, runtime.GOMAXPROCS(0), h.board.Apply)
 	if err != nil {
 		return err
 	}
@@ -93,6 +88,101 @@ func (h *Hub) replay(ctx context.Context) error {
 	h.log.Info("journal replayed", "events", n, "undecodable", bad, "took", took.Round(time.Millisecond),
 		"events_per_sec", int(float64(n)/max(took.Seconds(), 1e-9)))
 	return nil
+}
+
+// replayBatch is a run of records read from the journal and, once done is
+// closed, their events.
+type replayBatch struct {
+	recs []journal.Record
+	evs  []event.Event
+	bad  int // records that no longer decode
+	done chan struct{}
+}
+
+// replayBatchSize is how many records a decoder takes at a time.
+const replayBatchSize = 256
+
+// replayJournal reads the whole journal and calls apply with each event, in
+// journal order. Decoding, which is most of the work, runs on workers
+// goroutines while the journal is read and the events applied: the
+// journal is read ahead a few batches at most, so memory stays bounded
+// whatever its size. It returns the events applied and how many of them
+// no longer decoded (applied as Unrecognised, see RecordEvent).
+func replayJournal(parent context.Context, j *journal.Journal, workers int, apply func(*event.Event)) (n, bad int, err error) {
+	ctx, cancel := context.WithCancel(parent)
+	defer cancel()
+	workers = max(workers, 1)
+	work := make(chan *replayBatch, 2*workers)  // to the decoders
+	order := make(chan *replayBatch, 4*workers) // to the applier, in journal order
+	var decoders sync.WaitGroup
+	for range workers {
+		decoders.Go(func() {
+			for b := range work {
+				b.evs = make([]event.Event, len(b.recs))
+				for i, r := range b.recs {
+					var err error
+					if b.evs[i], err = RecordEvent(r); err != nil {
+						b.bad++
+					}
+				}
+				b.recs = nil
+				close(b.done)
+			}
+		})
+	}
+	read := make(chan error, 1)
+	go func() {
+		defer close(order)
+		defer close(work)
+		send := func(b *replayBatch) error {
+			for _, ch := range []chan *replayBatch{order, work} {
+				select {
+				case ch <- b:
+				case <-ctx.Done():
+					return ctx.Err()
+				}
+			}
+			return nil
+		}
+		b := &replayBatch{done: make(chan struct{})}
+		err := j.Replay(ctx, 0, func(r journal.Record) error {
+			b.recs = append(b.recs, r)
+			if len(b.recs) < replayBatchSize {
+				return nil
+			}
+			full := b
+			b = &replayBatch{done: make(chan struct{})}
+			return send(full)
+		})
+		if err == nil && len(b.recs) > 0 {
+			err = send(b)
+		}
+		read <- err
+	}()
+	for b := range order {
+		select {
+		case <-b.done:
+		case <-ctx.Done():
+		}
+		if ctx.Err() != nil {
+			break
+		}
+		for i := range b.evs {
+			apply(&b.evs[i])
+		}
+		n += len(b.evs)
+		bad += b.bad
+	}
+	// Here the reader is done (it reported before closing order), or ctx
+	// ended: then cancel stops it.
+	stopped := ctx.Err() != nil
+	cancel()
+	decoders.Wait()
+	err = <-read
+	if stopped {
+		return n, bad, parent.Err()
+	}
+	return n, bad, err
 }
 
 // RecordEvent decodes a journal record back into its event. A record that
@@ -109,28 +199,56 @@ func RecordEvent(r journal.Record) (event.Event, error) {
 }
 
 // applyCommitted runs in the journal's writer after each commit, before the
-// appends return: so a webhook's 2xx means the board shows it.
+// appends return: so a webhook's 2xx means the board shows it. The events
+// are encoded for the stream before the lock is taken, so that readers of
+// the board wait only while the events are applied and handed over.
 func (h *Hub) applyCommitted(recs []journal.Record) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	for _, r := range recs {
+	evs := make([]*event.Event, len(recs))
+	for i, r := range recs {
 		ev, ok := r.Value.(*event.Event)
 		if !ok {
 			e, _ := RecordEvent(r)
 			ev = &e
 		}
 		ev.Seq = r.Seq
+		evs[i] = ev
+	}
+	var msgs [][]byte
+	if h.streaming.Load() > 0 {
+		msgs = make([][]byte, len(evs))
+		for i, ev := range evs {
+			msgs[i] = h.encode(ev)
+		}
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for i, ev := range evs {
 		h.board.Apply(ev)
-		if len(h.subs) > 0 {
-			msg, err := EncodeEvent(ev)
-			if err != nil {
-				h.log.Error("hub: encoding an event for the stream", "cursor", ev.Seq, "err", err)
-				continue
-			}
+		if len(h.subs) == 0 {
+			continue
+		}
+		var msg []byte
+		if msgs != nil {
+			msg = msgs[i]
+		} else {
+			msg = h.encode(ev) // a subscriber came meanwhile
+		}
+		if msg != nil {
 			h.broadcastLocked(msg)
 		}
 	}
 	h.notifyLocked()
+}
+
+// encode is EncodeEvent, logging a failure (the event is then not
+// streamed: a client that misses it sees a gap in the cursors).
+func (h *Hub) encode(ev *event.Event) []byte {
+	msg, err := EncodeEvent(ev)
+	if err != nil {
+		h.log.Error("hub: encoding an event for the stream", "cursor", ev.Seq, "err", err)
+		return nil
+	}
+	return msg
 }
 
 // notifyLocked wakes everyone waiting on Changed. h.mu must be held.

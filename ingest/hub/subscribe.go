@@ -1,6 +1,7 @@
 package hub
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -9,6 +10,7 @@ import (
 	"time"
 
 	"github.com/chatdeck/chatdeck/ingest/board"
+	"github.com/chatdeck/chatdeck/ingest/decode"
 	"github.com/chatdeck/chatdeck/ingest/event"
 	"github.com/chatdeck/chatdeck/ingest/journal"
 )
@@ -87,7 +89,15 @@ type Subscription struct {
 func (s *Subscription) Close() {
 	s.hub.mu.Lock()
 	defer s.hub.mu.Unlock()
-	delete(s.hub.subs, s)
+	s.hub.unsubscribeLocked(s)
+}
+
+// unsubscribeLocked takes s out of the subscribers. h.mu must be held.
+func (h *Hub) unsubscribeLocked(s *Subscription) {
+	if _, ok := h.subs[s]; ok {
+		delete(h.subs, s)
+		h.streaming.Add(-1)
+	}
 }
 
 func (s *Subscription) drop() {
@@ -105,6 +115,7 @@ func (h *Hub) subscribeLocked(buffer int) *Subscription {
 	s := &Subscription{hub: h, ch: make(chan []byte, max(buffer, 1)), dropped: make(chan struct{}), Start: h.board.Cursor()}
 	s.C, s.Dropped = s.ch, s.dropped
 	h.subs[s] = struct{}{}
+	h.streaming.Add(1)
 	return s
 }
 
@@ -131,7 +142,7 @@ func (h *Hub) broadcastLocked(msg []byte) {
 		select {
 		case s.ch <- msg:
 		default:
-			delete(h.subs, s)
+			h.unsubscribeLocked(s)
 			s.drop()
 			h.drops++
 		}
@@ -139,8 +150,33 @@ func (h *Hub) broadcastLocked(msg []byte) {
 }
 
 // EncodeEvent encodes an event as a stream message.
+//
+// The event's payload, valid JSON already (the listener and the journal
+// keep it so), is copied into the message as it is, not re-encoded: for a
+// webhook of a few kilobytes that is most of the encoding's cost. (The
+// message holds the payload's bytes as received, white space and all,
+// where encoding/json would compact it: the same JSON value.)
 func EncodeEvent(ev *event.Event) ([]byte, error) {
-	return json.Marshal(Message{Type: "event", Cursor: strconv.FormatInt(ev.Seq, 10), Event: ev})
+	cursor := strconv.FormatInt(ev.Seq, 10)
+	if len(ev.Raw) == 0 || !decode.Valid(ev.Raw) {
+		return json.Marshal(Message{Type: "event", Cursor: cursor, Event: ev})
+	}
+	bare := *ev
+	bare.Raw = nil
+	msg, err := json.Marshal(Message{Type: "event", Cursor: cursor, Event: &bare})
+	if err != nil {
+		return nil, err
+	}
+	// msg ends with the event's closing brace and the message's.
+	if !bytes.HasSuffix(msg, []byte("}}")) {
+		return json.Marshal(Message{Type: "event", Cursor: cursor, Event: ev})
+	}
+	const payload = `,"payload":`
+	out := make([]byte, 0, len(msg)+len(payload)+len(ev.Raw))
+	out = append(out, msg[:len(msg)-2]...)
+	out = append(out, payload...)
+	out = append(out, ev.Raw...)
+	return append(out, "}}"...), nil
 }
 
 // Subscribers returns how many subscriptions are live, and how many were

@@ -894,8 +894,9 @@ func TestUnavailableWhileLocked(t *testing.T) {
 	if recs, err := j.Page(ctx, 0, 10); err != nil || len(recs) != 1 {
 		t.Errorf("Page while locked = %d records, %v; want 1, nil", len(recs), err)
 	}
-	if err := j.Ping(ctx); err != nil {
-		t.Errorf("Ping while locked: %v", err)
+	// Ping says the journal cannot store (health: unhealthy), and why.
+	if err := j.Ping(ctx); !errors.Is(err, ErrUnavailable) || !strings.Contains(err.Error(), "last write failed") {
+		t.Errorf("Ping while appends fail: %v, want the write failure", err)
 	}
 	if n, _ := stats(t, j); n != 1 || committed.Load() != 1 {
 		t.Errorf("after failures: %d records, OnCommit saw %d; want 1, 1", n, committed.Load())
@@ -907,6 +908,9 @@ func TestUnavailableWhileLocked(t *testing.T) {
 	seq, dup := appendT(t, j, Record{Source: "s", Payload: []byte(`{"n":2}`)}, DedupeContent)
 	if seq != 2 || dup {
 		t.Errorf("Append after the lock is gone = %d, %v; want 2, false", seq, dup)
+	}
+	if err := j.Ping(ctx); err != nil {
+		t.Errorf("Ping after a write committed again: %v", err)
 	}
 	if n, _ := stats(t, j); n != 2 || committed.Load() != 2 {
 		t.Errorf("after recovery: %d records, OnCommit saw %d; want 2, 2", n, committed.Load())

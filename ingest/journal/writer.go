@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"runtime/debug"
+	"slices"
 	"time"
 )
 
@@ -75,6 +76,12 @@ func (j *Journal) prepare(ctx context.Context) error {
 // closed, after finishing the batch in hand.
 func (j *Journal) run() {
 	defer close(j.done)
+	// The notifier answers the batches committed so far before the writer
+	// says it is done.
+	defer func() {
+		close(j.committed)
+		<-j.notified
+	}()
 	ctx := context.Background() // a batch once taken is finished, even by Close
 	tick := time.NewTicker(j.opts.RetentionEvery)
 	defer tick.Stop()
@@ -120,7 +127,9 @@ func (j *Journal) run() {
 	}
 }
 
-// process stores one batch, reports it to OnCommit and answers every waiter.
+// process stores one batch and hands it to the notifier, which reports it
+// to OnCommit and answers every waiter; a batch that fails is answered at
+// once.
 func (j *Journal) process(ctx context.Context, batch []*request) {
 	if j.opts.onBatch != nil {
 		j.opts.onBatch(len(batch))
@@ -128,17 +137,39 @@ func (j *Journal) process(ctx context.Context, batch []*request) {
 	stored, results, err := j.commit(ctx, batch)
 	if err != nil {
 		err = fmt.Errorf("journal: append: %w: %w", ErrUnavailable, err)
+		j.writeErr.Store(&writeFailure{at: j.opts.Now(), err: err})
 		j.log.Error("journal: batch failed", "appends", len(batch), "err", err)
 		for _, r := range batch {
 			r.resp <- result{err: err}
 		}
 		return
 	}
-	if len(stored) > 0 && j.opts.OnCommit != nil {
-		j.callOnCommit(stored)
-	}
-	for i, r := range batch {
-		r.resp <- results[i]
+	j.writeErr.Store(nil)
+	// OnCommit runs on the notifier, while the writer commits the next
+	// batch: a board to update and events to encode do not hold up the
+	// journal. The waiters are answered after it, in commit order.
+	j.committed <- committedBatch{stored: stored, reqs: slices.Clone(batch), results: results}
+}
+
+// committedBatch is a batch committed, for the notifier.
+type committedBatch struct {
+	stored  []Record
+	reqs    []*request
+	results []result
+}
+
+// notify is the notifier goroutine: for each batch the writer committed, in
+// order, it calls OnCommit, then answers the batch's waiters. It returns
+// when the writer closes committed.
+func (j *Journal) notify() {
+	defer close(j.notified)
+	for b := range j.committed {
+		if len(b.stored) > 0 && j.opts.OnCommit != nil {
+			j.callOnCommit(b.stored)
+		}
+		for i, r := range b.reqs {
+			r.resp <- b.results[i]
+		}
 	}
 }
 

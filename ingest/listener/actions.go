@@ -10,6 +10,9 @@ import (
 	"github.com/chatdeck/chatdeck/ingest/actions"
 )
 
+// maxActionBody limits the body of POST /v1/agents/{id}/status.
+const maxActionBody = 4096
+
 // StatusRequest is the body of POST /v1/agents/{id}/status.
 type StatusRequest struct {
 	Status string `json:"status"`
@@ -24,9 +27,14 @@ type ActionReply struct {
 func (l *Listener) postAgentStatus(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
 	var req StatusRequest
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, 4096))
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxActionBody))
 	if err != nil {
-		writeError(w, http.StatusRequestEntityTooLarge, "body larger than 4096 bytes")
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			writeError(w, http.StatusRequestEntityTooLarge, "body larger than "+strconv.Itoa(maxActionBody)+" bytes")
+			return
+		}
+		writeError(w, http.StatusBadRequest, "reading body: "+err.Error())
 		return
 	}
 	if err := json.Unmarshal(body, &req); err != nil {

@@ -14,7 +14,9 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"path"
 	"runtime/debug"
+	"strconv"
 	"strings"
 	"time"
 
@@ -47,10 +49,24 @@ type Config struct {
 	// Actions performs agent status changes; nil answers them 503.
 	Actions actions.Actions
 	// ObserveWebhook, if set, is told of every webhook answered: its
-	// source, its kind ("invalid" or "unauthorized" when refused) and status.
+	// source (a vendor, or "unknown" for any other path), its kind
+	// ("invalid", "unauthorized" or "rate_limited" when refused) and status.
 	ObserveWebhook func(source, kind string, status int)
+	// WebhookRate limits webhook requests per client address (IPv4
+	// address, IPv6 /64) to this many per second on average, answering
+	// 429 with Retry-After beyond it; 0 means no limit. It applies before
+	// the token is checked, so it also slows down guessing.
+	WebhookRate float64
+	// WebhookBurst is how many webhook requests one address may make at
+	// once; the rate rounded up if zero.
+	WebhookBurst int
+	// RateLimitClients bounds how many addresses the limit remembers;
+	// DefaultMaxClients if zero.
+	RateLimitClients int
 	// Now is the clock; time.Now if nil.
-	Now    func() time.Time
+	Now func() time.Time
+	// Logger receives the request log (debug) and failures. Query strings
+	// are logged with their secrets redacted (see Redact).
 	Logger *slog.Logger
 }
 
@@ -61,6 +77,7 @@ type Listener struct {
 	store Store
 	log   *slog.Logger
 	mux   *http.ServeMux
+	limit *ipLimiter // nil: no limit
 }
 
 // New returns the listener's handler over store.
@@ -77,7 +94,11 @@ func New(cfg Config, store Store) (*Listener, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	l := &Listener{cfg: cfg, token: sha256.Sum256([]byte(cfg.Token)), store: store, log: cfg.Logger, mux: http.NewServeMux()}
+	if cfg.WebhookRate < 0 || cfg.WebhookBurst < 0 || cfg.RateLimitClients < 0 {
+		return nil, errors.New("listener: negative webhook rate limit")
+	}
+	l := &Listener{cfg: cfg, token: sha256.Sum256([]byte(cfg.Token)), store: store, log: cfg.Logger, mux: http.NewServeMux(),
+		limit: newIPLimiter(cfg.WebhookRate, cfg.WebhookBurst, cfg.RateLimitClients)}
 	l.route("/webhooks/comm100", http.MethodPost, l.webhookAuth(l.comm100))
 	l.route("/webhooks/chatlio/{kind}", http.MethodPost, l.webhookAuth(l.chatlio))
 	l.route("/webhooks/jivochat", http.MethodPost, l.webhookAuth(l.jivo))
@@ -110,18 +131,23 @@ func (l *Listener) route(path, method string, h http.HandlerFunc) {
 }
 
 // ServeHTTP serves a request, turning a panic into a 500 and a log line.
+// Webhook routes are rate limited per client address first.
 func (l *Listener) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := l.cfg.Now()
 	rec := &statusRecorder{ResponseWriter: w}
-	if src, ok := strings.CutPrefix(r.URL.Path, "/webhooks/"); ok && l.cfg.ObserveWebhook != nil {
-		src, _, _ = strings.Cut(src, "/")
+	rest, webhook := strings.CutPrefix(r.URL.Path, "/webhooks/")
+	if webhook && l.cfg.ObserveWebhook != nil {
+		src := webhookSource(rest)
 		kind := new(string)
 		*kind = "invalid"
 		r = r.WithContext(context.WithValue(r.Context(), kindKey{}, kind))
 		defer func() {
 			k := *kind
-			if rec.status == http.StatusUnauthorized {
+			switch rec.status {
+			case http.StatusUnauthorized:
 				k = "unauthorized"
+			case http.StatusTooManyRequests:
+				k = "rate_limited"
 			}
 			l.cfg.ObserveWebhook(src, k, rec.status)
 		}()
@@ -136,10 +162,54 @@ func (l *Listener) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 				writeError(rec, http.StatusInternalServerError, "internal error")
 			}
 		}
-		l.log.Debug("request", "method", r.Method, "path", r.URL.Path, "status", rec.status,
-			"took", l.cfg.Now().Sub(start), "remote", r.RemoteAddr)
+		l.log.Debug("request", "method", r.Method, "path", r.URL.Path, "query", Redact(r.URL.RawQuery),
+			"status", rec.status, "took", l.cfg.Now().Sub(start), "remote", r.RemoteAddr)
 	}()
+	if p := r.URL.Path; r.Method != http.MethodConnect && cleanPath(p) != p {
+		// http.ServeMux would redirect to the clean path, with a body that
+		// is not JSON; a webhook URL is pasted once and never needs that.
+		writeError(rec, http.StatusNotFound, "no route "+strconv.Quote(p)+": the path is not clean (//, . or ..)")
+		return
+	}
+	if webhook && l.limit != nil {
+		key := clientKey(r)
+		if ok, wait := l.limit.allow(key, l.cfg.Now()); !ok {
+			rec.Header().Set("Retry-After", retryAfterSeconds(wait))
+			writeError(rec, http.StatusTooManyRequests, "rate limit: more than "+
+				strconv.FormatFloat(l.cfg.WebhookRate, 'f', -1, 64)+" webhooks per second from "+key+
+				"; retry after "+retryAfterSeconds(wait)+" s")
+			return
+		}
+	}
 	l.mux.ServeHTTP(rec, r)
+}
+
+// cleanPath is p as http.ServeMux cleans it: rooted, without . and ..
+// elements or doubled slashes, keeping a trailing slash.
+func cleanPath(p string) string {
+	if p == "" {
+		return "/"
+	}
+	if p[0] != '/' {
+		p = "/" + p
+	}
+	np := path.Clean(p)
+	if p[len(p)-1] == '/' && np != "/" {
+		np += "/"
+	}
+	return np
+}
+
+// webhookSource is the source label of a webhook path below /webhooks/:
+// a known vendor, else "unknown" (metrics labels stay a fixed set whatever
+// paths clients try).
+func webhookSource(rest string) string {
+	src, _, _ := strings.Cut(rest, "/")
+	switch src {
+	case string(event.Comm100), string(event.Chatlio), string(event.JivoChat):
+		return src
+	}
+	return "unknown"
 }
 
 type statusRecorder struct {

@@ -5,6 +5,7 @@
 package stream
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -14,6 +15,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/gorilla/websocket"
@@ -55,6 +57,14 @@ type Server struct {
 	// Buffer is how many messages a client may fall behind before it is
 	// dropped. Default 4096.
 	Buffer int
+	// Coalesce is the longest a client's messages may wait to be written
+	// together. A client is written to at most once per window, all that
+	// came meanwhile in one write, so that fast streams to many clients
+	// cost far fewer system calls; the window is 10 µs per client
+	// connected, up to Coalesce (one client: 10 µs; 200: 2 ms). A message
+	// that comes after a quiet spell is written at once. Default 2 ms;
+	// negative: every message at once.
+	Coalesce time.Duration
 	// PingEvery, WriteTimeout, ReadLimit: defaults 20 s, 10 s, 64 KiB.
 	PingEvery    time.Duration
 	WriteTimeout time.Duration
@@ -71,6 +81,15 @@ type Server struct {
 	cancel  context.CancelFunc
 	wg      sync.WaitGroup
 	clients int
+	live    atomic.Int64 // clients, for the coalescing window
+}
+
+// coalescePerClient is how much the coalescing window grows per client.
+const coalescePerClient = 10 * time.Microsecond
+
+// window is how long a client's messages may be held now.
+func (s *Server) window() time.Duration {
+	return min(s.Coalesce, time.Duration(s.live.Load())*coalescePerClient)
 }
 
 func (s *Server) init() {
@@ -86,6 +105,9 @@ func (s *Server) init() {
 		}
 		if s.ReadLimit <= 0 {
 			s.ReadLimit = 64 << 10
+		}
+		if s.Coalesce == 0 {
+			s.Coalesce = 2 * time.Millisecond
 		}
 		if s.Logger == nil {
 			s.Logger = slog.Default()
@@ -126,6 +148,7 @@ func (s *Server) setClients(d int) {
 	s.mu.Lock()
 	s.clients += d
 	n := s.clients
+	s.live.Store(int64(n))
 	s.mu.Unlock()
 	if s.Observer != nil {
 		s.Observer.StreamClients(n)
@@ -147,7 +170,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	up := websocket.Upgrader{CheckOrigin: s.checkOrigin, ReadBufferSize: 4096, WriteBufferSize: 16384,
 		EnableCompression: false}
-	conn, err := up.Upgrade(w, r, nil)
+	hw := &heldWriter{ResponseWriter: w}
+	conn, err := up.Upgrade(hw, r, nil)
 	if err != nil {
 		return // the upgrader answered the error
 	}
@@ -155,7 +179,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	defer s.wg.Done()
 	s.setClients(1)
 	defer s.setClients(-1)
-	c := &client{s: s, conn: conn, results: make(chan []byte, 16), log: s.Logger.With("remote", r.RemoteAddr)}
+	c := &client{s: s, conn: conn, held: hw.conn, results: make(chan []byte, 16), log: s.Logger.With("remote", r.RemoteAddr)}
 	c.run(after)
 }
 
@@ -164,6 +188,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 type client struct {
 	s       *Server
 	conn    *websocket.Conn
+	held    *heldConn // conn's connection
 	results chan []byte
 	log     *slog.Logger
 }
@@ -174,6 +199,9 @@ func (c *client) write(msg []byte) error {
 }
 
 func (c *client) close(code int, reason string) {
+	if c.held != nil {
+		_ = c.held.flush()
+	}
 	_ = c.conn.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(code, reason), time.Now().Add(time.Second))
 	_ = c.conn.Close()
 }
@@ -204,14 +232,38 @@ func (c *client) run(after int64) {
 	}()
 	ping := time.NewTicker(s.PingEvery)
 	defer ping.Stop()
+	// Events are written as they come, held while they come faster than
+	// one per Coalesce (see heldConn): flushAt is when what is held goes.
+	flush := time.NewTimer(time.Hour)
+	flush.Stop()
+	defer flush.Stop()
+	var lastFlush time.Time
+	held := false
+	var oldest []byte // the first message held, for the lag
 	for {
 		select {
 		case msg := <-sub.C:
+			if !held && s.Coalesce > 0 {
+				c.held.hold()
+				held, oldest = true, msg
+				flush.Reset(max(s.window()-time.Since(lastFlush), 0))
+			}
 			if err := c.write(msg); err != nil {
 				return
 			}
+			if held {
+				continue
+			}
 			if s.Observer != nil {
 				s.Observer.StreamLag(lagOf(msg))
+			}
+		case <-flush.C:
+			if s.Observer != nil {
+				s.Observer.StreamLag(lagOf(oldest))
+			}
+			held, oldest, lastFlush = false, nil, time.Now()
+			if err := c.held.flush(); err != nil {
+				return
 			}
 		case msg := <-c.results:
 			if err := c.write(msg); err != nil {
@@ -364,15 +416,32 @@ var codeErrors = map[string]error{
 	"not_configured": actions.ErrNotConfigured, "upstream": actions.ErrUpstream,
 }
 
-// lagOf is how long ago the event in an encoded message was received.
+// lagOf is how long ago the event in an encoded message (as EncodeEvent
+// makes it) was received, 0 if it holds no event. It reads the time where
+// the encoding puts it rather than decoding the message: every message
+// goes through it for every client, and an event with its payload is a few
+// kilobytes.
 func lagOf(msg []byte) time.Duration {
-	var m struct {
-		Event *struct {
-			ReceivedAt time.Time `json:"received_at"`
-		} `json:"event"`
-	}
-	if json.Unmarshal(msg, &m) != nil || m.Event == nil || m.Event.ReceivedAt.IsZero() {
+	const eventKey, timeKey = `"event":{`, `"received_at":"`
+	i := bytes.Index(msg, []byte(eventKey))
+	if i < 0 {
 		return 0
 	}
-	return time.Since(m.Event.ReceivedAt)
+	// Inside the event the first key of that name is its own: the same text
+	// within a string value would have its quotes escaped.
+	rest := msg[i+len(eventKey):]
+	j := bytes.Index(rest, []byte(timeKey))
+	if j < 0 {
+		return 0
+	}
+	rest = rest[j+len(timeKey):]
+	k := bytes.IndexByte(rest, '"')
+	if k < 0 {
+		return 0
+	}
+	at, err := time.Parse(time.RFC3339Nano, string(rest[:k]))
+	if err != nil || at.IsZero() {
+		return 0
+	}
+	return time.Since(at)
 }

@@ -1,0 +1,103 @@
+// Command loadgen drives chatdeck for the benchmarks under bench/:
+//
+//	loadgen wrk-script -token T -out FILE
+//	    writes the wrk script of the ingest benchmark: it posts the spec
+//	    payloads in turn, each made unique (the journal stores them all).
+//	loadgen stream -url URL -token T -rate 1000 -duration 30s -clients N
+//	    connects N WebSocket clients to /v1/stream, posts the spec payloads
+//	    at a fixed rate (open loop), and reports how long each event took
+//	    from its POST to each client, and whether any client missed one or
+//	    was dropped: the latency benchmark (1 client) and the fan-out one
+//	    (200).
+//	loadgen watch -url URL -token T -clients N -duration D
+//	    keeps N stream clients connected for D and counts what they got:
+//	    the ingest benchmark runs one, so that fan-out is part of the load.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"runtime/pprof"
+	"syscall"
+	"time"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Stdout); err != nil {
+		fmt.Fprintln(os.Stderr, "loadgen:", err)
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context, args []string, out io.Writer) error {
+	if len(args) == 0 {
+		return errors.New("usage: loadgen wrk-script|stream [flags]")
+	}
+	switch args[0] {
+	case "wrk-script":
+		fs := flag.NewFlagSet("wrk-script", flag.ContinueOnError)
+		token := fs.String("token", "", "the listener's token")
+		file := fs.String("out", "", "the script to write")
+		if err := fs.Parse(args[1:]); err != nil {
+			return err
+		}
+		if *token == "" || *file == "" {
+			return errors.New("wrk-script needs -token and -out")
+		}
+		return writeWrkScript(*file, *token)
+	case "stream":
+		fs := flag.NewFlagSet("stream", flag.ContinueOnError)
+		var o streamOptions
+		fs.StringVar(&o.base, "url", "http://127.0.0.1:8765", "the server")
+		fs.StringVar(&o.token, "token", "", "the server's token")
+		fs.Float64Var(&o.rate, "rate", 1000, "webhooks posted per second")
+		fs.DurationVar(&o.duration, "duration", 30*time.Second, "how long to post")
+		fs.IntVar(&o.clients, "clients", 1, "WebSocket clients")
+		fs.IntVar(&o.workers, "workers", 64, "concurrent posts at most")
+		cpuprofile := fs.String("cpuprofile", "", "write loadgen's own CPU profile here")
+		if err := fs.Parse(args[1:]); err != nil {
+			return err
+		}
+		if *cpuprofile != "" {
+			f, err := os.Create(*cpuprofile)
+			if err != nil {
+				return err
+			}
+			defer f.Close()
+			if err := pprof.StartCPUProfile(f); err != nil {
+				return err
+			}
+			defer pprof.StopCPUProfile()
+		}
+		if o.token == "" {
+			return errors.New("stream needs -token")
+		}
+		res, err := runStream(ctx, o)
+		if err != nil {
+			return err
+		}
+		res.print(out)
+		if !res.ok() {
+			return errors.New("events were missed or clients dropped")
+		}
+		return nil
+	case "watch":
+		fs := flag.NewFlagSet("watch", flag.ContinueOnError)
+		base := fs.String("url", "http://127.0.0.1:8765", "the server")
+		token := fs.String("token", "", "the server's token")
+		clients := fs.Int("clients", 1, "WebSocket clients")
+		duration := fs.Duration("duration", 30*time.Second, "how long to watch")
+		if err := fs.Parse(args[1:]); err != nil {
+			return err
+		}
+		return watch(ctx, *base, *token, *clients, *duration, out)
+	}
+	return fmt.Errorf("unknown command %q", args[0])
+}

@@ -1,0 +1,188 @@
+// Command replay measures chatdeck's start-up on a large journal:
+//
+//	replay -make -events 1000000 -db DIR/journal.db
+//	    journals that many webhooks of the demo scenario (four times the
+//	    demo's pace, so that a million fit in the default 30-day retention,
+//	    ending now) through the hub, as serve would: decoded, deduplicated,
+//	    group-committed. Skipped if the journal already holds them.
+//	replay -db DIR/journal.db
+//	    opens the hub on it as serve does at start (the board rebuilt by
+//	    replaying the journal) and prints how long that took, the events
+//	    per second, the heap left live once replayed, and the process's
+//	    peak resident memory.
+//
+// bench/replay.sh runs the second form several times, each in a fresh
+// process, and prints the medians.
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"runtime"
+	"runtime/pprof"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/chatdeck/chatdeck/fixtures/traffic"
+	"github.com/chatdeck/chatdeck/ingest/board"
+	"github.com/chatdeck/chatdeck/ingest/event"
+	"github.com/chatdeck/chatdeck/ingest/hub"
+	"github.com/chatdeck/chatdeck/ingest/journal"
+)
+
+func main() {
+	mk := flag.Bool("make", false, "make the journal")
+	events := flag.Int("events", 1_000_000, "events to journal (-make)")
+	db := flag.String("db", "", "the journal file")
+	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of the replay here")
+	flag.Parse()
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	var err error
+	switch {
+	case *db == "":
+		err = errors.New("-db is required")
+	case *mk:
+		err = makeJournal(ctx, *db, *events, os.Stdout)
+	default:
+		err = measure(ctx, *db, *cpuprofile, os.Stdout)
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "replay:", err)
+		os.Exit(1)
+	}
+}
+
+// options are serve's: the default retention and board.
+func options(path string) hub.Config {
+	return hub.Config{Journal: journal.Options{Path: path, MaxAge: 720 * time.Hour, MaxBytes: 2 << 30},
+		Board: board.Config{}, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
+}
+
+func makeJournal(ctx context.Context, path string, n int, out io.Writer) error {
+	h, err := hub.Open(ctx, options(path))
+	if err != nil {
+		return err
+	}
+	have := h.Cursor()
+	switch {
+	case have >= int64(n):
+		fmt.Fprintf(out, "journal %s holds %d events already\n", path, have)
+		return h.Close()
+	case have > 0:
+		_ = h.Close()
+		return fmt.Errorf("journal %s holds %d events, fewer than %d: remove it to make a new one", path, have, n)
+	}
+	const speed = 4 // the demo at four times its pace: ~20 days for a million
+	start := time.Now().Add(-21 * 24 * time.Hour)
+	fmt.Fprintf(out, "journalling %d events of the demo scenario into %s ...\n", n, path)
+	t0 := time.Now()
+	gen := traffic.NewGenerator(42, start, speed)
+	// Many ingests in flight, as many webhooks would be: group commits
+	// of hundreds. Each worker takes the next webhook in order, so the
+	// journal is in nearly the scenario's order.
+	var next sync.Mutex
+	made := 0
+	var wg sync.WaitGroup
+	errs := make(chan error, 1)
+	fail := func(err error) {
+		select {
+		case errs <- err:
+		default:
+		}
+	}
+	for range 256 {
+		wg.Go(func() {
+			for ctx.Err() == nil {
+				next.Lock()
+				// Some webhooks repeat one already journalled (the
+				// journal keeps one): go on until n are stored.
+				if made >= n && h.Cursor() >= int64(n) {
+					next.Unlock()
+					return
+				}
+				w, err := gen.Next()
+				made++
+				next.Unlock()
+				var ev event.Event
+				if err == nil {
+					ev, err = traffic.Decode(w)
+				}
+				if err == nil {
+					_, err = h.Ingest(ctx, &ev, w.Hint)
+				}
+				if err != nil {
+					fail(err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	err = errors.Join(<-errs, ctx.Err())
+	fmt.Fprintf(out, "journalled %d events in %s\n", h.Cursor(), time.Since(t0).Round(time.Second))
+	return errors.Join(err, h.Close())
+}
+
+func measure(ctx context.Context, path, cpuprofile string, out io.Writer) error {
+	if _, err := os.Stat(path); err != nil {
+		return fmt.Errorf("no journal: %w (make it with -make)", err)
+	}
+	if cpuprofile != "" {
+		f, err := os.Create(cpuprofile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+	}
+	t0 := time.Now()
+	h, err := hub.Open(ctx, options(path))
+	if cpuprofile != "" {
+		pprof.StopCPUProfile()
+	}
+	if err != nil {
+		return err
+	}
+	took := time.Since(t0)
+	n := h.Cursor()
+	var chats, agents int
+	h.Read(func(b *board.Board) { chats, agents = b.ChatCount(), b.AgentCount() })
+	runtime.GC()
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	fmt.Fprintf(out, "REPLAY events=%d seconds=%.2f events_per_s=%.0f live_heap_mb=%.1f peak_rss_mb=%.1f board_chats=%d board_agents=%d\n",
+		n, took.Seconds(), float64(n)/took.Seconds(), float64(ms.HeapAlloc)/(1<<20), peakRSS()/(1<<10), chats, agents)
+	return h.Close()
+}
+
+// peakRSS is the process's peak resident set in KiB (VmHWM), 0 if unknown.
+func peakRSS() float64 {
+	f, err := os.Open("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		if v, ok := strings.CutPrefix(sc.Text(), "VmHWM:"); ok {
+			var kb float64
+			if _, err := fmt.Sscanf(strings.TrimSpace(v), "%f", &kb); err == nil {
+				return kb
+			}
+		}
+	}
+	return 0
+}

@@ -1,0 +1,175 @@
+//go:build zzdiff
+
+package olddecode
+
+import (
+	"errors"
+	"math"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// ParseTime reads a vendor time in any form seen in the wild:
+//   - "" (no time): the zero time;
+//   - Microsoft JSON dates "/Date(1584415749307)/", also with escaped slashes
+//     and with a WCF offset "/Date(1584415749307+0800)/" (the number is UTC; the
+//     offset becomes the time's zone);
+//   - bare epoch numbers, as numbers or strings, and Slack-style "secs.micros";
+//   - RFC 3339 with or without fractional seconds, and ISO times without a zone
+//     (read as UTC).
+//
+// Epoch values are read by magnitude: below 1e11 seconds, below 1e14
+// milliseconds, below 1e17 microseconds, else nanoseconds. So 10- and 11-digit
+// values in /Date()/ are seconds and 13-digit ones milliseconds. Values at or
+// below zero (.NET's DateTime.MinValue and friends) mean "no time".
+func ParseTime(s string) (time.Time, error) {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return time.Time{}, nil
+	}
+	if inner, ok := msDateInner(s); ok {
+		return parseMSDate(inner)
+	}
+	if c := s[0]; c == '-' || c == '+' || (c >= '0' && c <= '9') {
+		if len(s) < 8 || !strings.ContainsAny(s, "-:T ") || strings.IndexByte(s, '-') == 0 {
+			if t, err := parseEpoch(s); err == nil {
+				return t, nil
+			}
+		}
+	}
+	for _, layout := range timeLayouts {
+		if t, err := time.Parse(layout, s); err == nil {
+			return t, nil
+		}
+	}
+	return time.Time{}, errors.New("unrecognised time " + strconv.Quote(truncate(s, 40)))
+}
+
+var timeLayouts = []string{
+	time.RFC3339Nano,
+	"2006-01-02T15:04:05.999999999",
+	"2006-01-02 15:04:05.999999999Z07:00",
+	"2006-01-02 15:04:05.999999999",
+	"2006-01-02T15:04Z07:00",
+	"2006-01-02",
+	time.RFC1123Z,
+	time.RFC1123,
+}
+
+// msDateInner extracts what is between "Date(" and ")" of a Microsoft JSON
+// date, allowing escaped or missing slashes.
+func msDateInner(s string) (string, bool) {
+	s = strings.Trim(s, `\/`)
+	if !strings.HasPrefix(s, "Date(") || !strings.HasSuffix(s, ")") {
+		return "", false
+	}
+	return s[len("Date(") : len(s)-1], true
+}
+
+func parseMSDate(inner string) (time.Time, error) {
+	num, zone := inner, ""
+	if i := strings.LastIndexAny(inner, "+-"); i > 0 {
+		num, zone = inner[:i], inner[i:]
+	}
+	t, err := parseEpoch(num)
+	if err != nil {
+		return time.Time{}, errors.New("bad /Date()/ value " + strconv.Quote(truncate(inner, 40)))
+	}
+	if zone != "" && !t.IsZero() {
+		if len(zone) != 5 {
+			return time.Time{}, errors.New("bad /Date()/ offset " + strconv.Quote(zone))
+		}
+		h, err1 := strconv.Atoi(zone[1:3])
+		m, err2 := strconv.Atoi(zone[3:5])
+		if err1 != nil || err2 != nil || h > 14 || m > 59 {
+			return time.Time{}, errors.New("bad /Date()/ offset " + strconv.Quote(zone))
+		}
+		off := h*3600 + m*60
+		if zone[0] == '-' {
+			off = -off
+		}
+		t = t.In(time.FixedZone(zone, off))
+	}
+	return t, nil
+}
+
+// parseEpoch reads an integer or decimal epoch value, unit by magnitude.
+func parseEpoch(s string) (time.Time, error) {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return time.Time{}, errors.New("empty epoch value")
+	}
+	if strings.ContainsAny(s, ".eE") {
+		f, err := strconv.ParseFloat(s, 64)
+		if err != nil || math.IsNaN(f) || math.IsInf(f, 0) {
+			return time.Time{}, errors.New("bad epoch value")
+		}
+		if f <= 0 {
+			return time.Time{}, nil
+		}
+		if f >= 9e18 { // beyond int64 in any unit
+			return time.Time{}, errors.New("epoch value out of range")
+		}
+		if f >= 1e11 { // a fractional value in ms or finer: read as an integer
+			return epochInt(int64(f)), nil
+		}
+		sec, frac := math.Modf(f)
+		if sec > math.MaxInt64/1e9 {
+			return time.Time{}, errors.New("epoch value out of range")
+		}
+		return time.Unix(int64(sec), int64(math.Round(frac*1e6))*1e3).UTC(), nil
+	}
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil {
+		return time.Time{}, errors.New("bad epoch value")
+	}
+	if n <= 0 {
+		return time.Time{}, nil
+	}
+	return epochInt(n), nil
+}
+
+func epochInt(n int64) time.Time {
+	switch {
+	case n < 1e11:
+		return time.Unix(n, 0).UTC()
+	case n < 1e14:
+		return time.UnixMilli(n).UTC()
+	case n < 1e17:
+		return time.UnixMicro(n).UTC()
+	default:
+		return time.Unix(0, n).UTC()
+	}
+}
+
+// ParseWait reads Comm100's waiting_time: "0s ", "1m 5s", "1h 2m 3s", or a
+// bare number of seconds.
+func ParseWait(s string) (time.Duration, bool) {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return 0, false
+	}
+	if n, err := strconv.ParseFloat(s, 64); err == nil && n >= 0 && n <= maxWaitSeconds {
+		return time.Duration(n * float64(time.Second)), true
+	}
+	var total time.Duration
+	for _, part := range strings.Fields(s) {
+		if d, err := time.ParseDuration(part); err == nil && d >= 0 && d <= math.MaxInt64-total {
+			total += d
+			continue
+		}
+		return 0, false
+	}
+	return total, true
+}
+
+// maxWaitSeconds is the longest wait a time.Duration holds, in seconds.
+const maxWaitSeconds = float64(math.MaxInt64 / int64(time.Second))
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "…"
+}

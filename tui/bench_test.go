@@ -1,0 +1,138 @@
+package tui
+
+import (
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"charm.land/bubbles/v2/table"
+
+	"github.com/chatdeck/chatdeck/fixtures/traffic"
+)
+
+// Screen size of the render benchmark: a full screen of a large terminal.
+const benchWidth, benchHeight = 200, 50
+
+// bigSource is a board of 10,000 waiting visitors, 2,000 agents and 1,000
+// active chats (the online agents within their capacity of 2), built once.
+var bigSource = sync.OnceValue(func() *memSource {
+	s := newMemSource()
+	s.apply(traffic.Board(10_000, 2_000, 1_000, t0)...)
+	return s
+})
+
+// BenchmarkRender renders a full screen of the queue pane and of the agents
+// pane on the big board, side by side with bubbles/table rendering the same
+// visible rows:
+//
+//   - chatdeck/frame: what each frame costs the dashboard: reading the
+//     board (headline numbers and the rows shown) and View.
+//   - chatdeck/view: View alone, from the rows read.
+//   - table: table.Model's SetRows (which renders the rows) and View for
+//     the same rows, given as strings already formatted; the table is
+//     built once, outside the loop.
+//
+// The target: chatdeck/frame takes no longer than table.
+func BenchmarkRender(b *testing.B) {
+	src := bigSource()
+	for _, p := range []struct {
+		name string
+		pane paneID
+	}{{"queue", paneQueue}, {"agents", paneAgents}} {
+		m := newModel(src, nil, benchWidth, benchHeight)
+		m.setPane(p.pane)
+		// Scroll to the middle, so that a frame that read every row above
+		// the window would show.
+		m.move(5_000 / (1 + int(p.pane)))
+		if m.snap.total < 2_000 {
+			b.Fatalf("%s pane has %d rows", p.name, m.snap.total)
+		}
+		b.Run(p.name+"/chatdeck/frame", func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				m.refresh()
+				_ = m.View()
+			}
+		})
+		b.Run(p.name+"/chatdeck/view", func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				_ = m.View()
+			}
+		})
+		cols, rows := tableRows(m)
+		if len(rows) != m.bodyHeight() {
+			b.Fatalf("%d table rows, want %d", len(rows), m.bodyHeight())
+		}
+		t := table.New(table.WithColumns(cols), table.WithHeight(m.bodyHeight()+1), table.WithWidth(benchWidth), table.WithFocused(true))
+		b.Run(p.name+"/table", func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				t.SetRows(rows)
+				_ = t.View()
+			}
+		})
+	}
+}
+
+// tableRows is the rows the model shows, as bubbles/table columns and rows
+// of the same widths.
+func tableRows(m Model) ([]table.Column, []table.Row) {
+	var cols []table.Column
+	var rows []table.Row
+	switch m.pane {
+	case paneQueue:
+		cols = []table.Column{{Title: "WAIT", Width: 7}, {Title: "SOURCE", Width: 8}, {Title: "VISITOR", Width: 19},
+			{Title: "DEPARTMENT", Width: 12}, {Title: "FIRST MESSAGE", Width: m.width - 50 - 8}}
+		for _, e := range m.snap.queue {
+			wait := time.Duration(e.WaitSeconds * float64(time.Second))
+			rows = append(rows, table.Row{dur(wait), string(e.Source), nameOr(e.Name, e.ID), e.Department, e.FirstMessage})
+		}
+	case paneAgents:
+		cols = []table.Column{{Title: "STATUS", Width: 12}, {Title: "NAME", Width: 19}, {Title: "FOR", Width: 8},
+			{Title: "CHATS", Width: 6}, {Title: "SOURCE", Width: 8}, {Title: "ID", Width: m.width - 58 - 10}}
+		for _, a := range m.snap.agents {
+			since := ""
+			if !a.Since.IsZero() {
+				since = dur(m.now.Sub(a.Since))
+			}
+			rows = append(rows, table.Row{strings.ToLower(nameOr(a.StatusName, string(a.Status))), nameOr(a.Name, a.ID), since,
+				fmt.Sprintf("%d/%d", a.Chats, a.Capacity), string(a.Source), a.ID})
+		}
+	}
+	return cols, rows
+}
+
+// BenchmarkRefreshScales reads a frame's rows from boards of growing
+// size: the cost must not grow with the board.
+func BenchmarkRefreshScales(b *testing.B) {
+	for _, n := range []int{100, 10_000, 50_000} {
+		s := newMemSource()
+		s.apply(traffic.Board(n, n/5, n/10, t0)...)
+		for _, p := range []paneID{paneQueue, paneAgents, paneChats, paneInbox} {
+			m := newModel(s, nil, benchWidth, benchHeight)
+			m.setPane(p)
+			m.move(n / 10)
+			b.Run(fmt.Sprintf("rows=%d/%s", n, strings.ToLower(paneNames[p])), func(b *testing.B) {
+				b.ReportAllocs()
+				for b.Loop() {
+					m.refresh()
+				}
+			})
+		}
+	}
+}
+
+// BenchmarkIdleTick is what the dashboard does once a second when nothing
+// happens: the clock tick's Update and a View of the big board.
+func BenchmarkIdleTick(b *testing.B) {
+	m := newModel(bigSource(), nil, benchWidth, benchHeight)
+	b.ReportAllocs()
+	for b.Loop() {
+		next, _ := m.Update(tickMsg(t0))
+		m = next.(Model)
+		_ = m.View()
+	}
+}
