@@ -35,7 +35,13 @@ need_pkg() {
 }
 
 # build NAME PKG: builds the Go main PKG (relative to the repo) into $BIN/NAME.
+# CHATDECK_BIN=/path/to/chatdeck uses that binary instead of building one
+# (to measure another build with the same harness).
 build() {
+  if [ "$1" = chatdeck ] && [ -n "${CHATDECK_BIN:-}" ]; then
+    cp "$CHATDECK_BIN" "$BIN/chatdeck"
+    return
+  fi
   (cd "$ROOT" && go build -o "$BIN/$1" "./$2")
 }
 

@@ -159,7 +159,7 @@ func measure(ctx context.Context, path, cpuprofile string, out io.Writer) error 
 	took := time.Since(t0)
 	n := h.Cursor()
 	var chats, agents int
-	h.Read(func(b *board.Board) { chats, agents = b.ChatCount(), b.AgentCount() })
+	h.Read(func(b *board.Board) { chats, agents = len(b.Chats()), len(b.Agents()) })
 	runtime.GC()
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)

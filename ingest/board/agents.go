@@ -144,7 +144,7 @@ func (b *Board) visitorsSnapshot(ev *event.Event) {
 			c.Department = v.Department.Label()
 		}
 		b.putChat(key{c.Source, c.ID}, c)
-		b.open[vk] = c
+		b.setOpen(vk, c)
 		b.setState(c, Waiting)
 	}
 	for vk, c := range b.open {
@@ -169,7 +169,8 @@ type History struct {
 // remember updates the history of the chat's visitor, under each of the
 // visitor's identities (id, and Jivo's user token).
 func (b *Board) remember(c *Chat) {
-	for _, id := range visitorIDs(&c.Visitor) {
+	ids, n := visitorIDs(&c.Visitor)
+	for _, id := range ids[:n] {
 		k := key{c.Source, id}
 		h := b.history[k]
 		if h == nil {
@@ -198,15 +199,18 @@ func (b *Board) remember(c *Chat) {
 	}
 }
 
-func visitorIDs(v *event.Visitor) []string {
-	var ids []string
-	if k := v.Key(); k != "" {
-		ids = append(ids, k)
+// visitorIDs returns the keys a visitor's history is kept under: ids[:n].
+func visitorIDs(v *event.Visitor) (ids [2]string, n int) {
+	k := v.Key()
+	if k != "" {
+		ids[n] = k
+		n++
 	}
-	if v.UserToken != "" && v.Key() != "token:"+v.UserToken {
-		ids = append(ids, "token:"+v.UserToken)
+	if v.UserToken != "" && (len(k) != len("token:")+len(v.UserToken) || k[:len("token:")] != "token:" || k[len("token:"):] != v.UserToken) {
+		ids[n] = "token:" + v.UserToken
+		n++
 	}
-	return ids
+	return ids, n
 }
 
 // VisitorHistory returns what the board knows of a visitor's earlier chats,
@@ -217,7 +221,8 @@ func (b *Board) VisitorHistory(source event.Source, v *event.Visitor, excludeCha
 	if v == nil {
 		return History{}, false
 	}
-	for _, id := range visitorIDs(v) {
+	ids, n := visitorIDs(v)
+	for _, id := range ids[:n] {
 		h := b.history[key{source, id}]
 		if h == nil {
 			continue

@@ -49,6 +49,7 @@ type Chat struct {
 	// whether Board.ended lists it, and the group and time its place in
 	// the Chats order was found with.
 	onBoard  bool
+	openKey  string // the visitor key Board.open has the chat under, if any
 	inEnded  bool
 	endedPos int // where in Board.ended, counting entries trimmed from its front
 	ordGroup int8
@@ -88,14 +89,15 @@ func (b *Board) merge(c *Chat, ev *event.Event) {
 	if v := ev.Visitor; v != nil {
 		mergeVisitor(&c.Visitor, v)
 	}
-	if c.Visitor.Key() != "" && (c.State == Waiting || c.State == Active || c.State == "") {
-		vk := key{c.Source, c.Visitor.Key()}
+	if vkey := c.Visitor.Key(); vkey != "" && vkey != c.openKey && (c.State == Waiting || c.State == Active || c.State == "") {
+		// (c.openKey == vkey: the open index has c under that key already.)
+		vk := key{c.Source, vkey}
 		if prev := b.open[vk]; prev != c {
 			if prev != nil && prev.FromPoll {
 				b.drop(prev)
 			}
-			b.open[vk] = c
 		}
+		b.setOpen(vk, c)
 	}
 	if ev.Department != nil && ev.Department.Label() != "" {
 		c.Department = ev.Department.Label()
@@ -448,9 +450,7 @@ func (b *Board) setState(c *Chat, s ChatState) {
 	case Waiting:
 		b.enqueue(c)
 	case Ended, Missed:
-		if vk := (key{c.Source, c.Visitor.Key()}); b.open[vk] == c {
-			delete(b.open, vk)
-		}
+		b.unsetOpen(key{c.Source, c.Visitor.Key()}, c)
 		b.pushEnded(c)
 	}
 	b.reindex(c, was)
@@ -485,10 +485,29 @@ func (b *Board) drop(c *Chat) {
 	if c.State == Waiting {
 		b.unqueue(c)
 	}
-	if vk := (key{c.Source, c.Visitor.Key()}); b.open[vk] == c {
-		delete(b.open, vk)
-	}
+	b.unsetOpen(key{c.Source, c.Visitor.Key()}, c)
 	b.forget(key{c.Source, c.ID})
+}
+
+// setOpen makes c the open chat of the visitor under vk.
+func (b *Board) setOpen(vk key, c *Chat) {
+	if prev := b.open[vk]; prev != nil && prev != c && prev.openKey == vk.id {
+		prev.openKey = ""
+	}
+	b.open[vk] = c
+	if vk.source == c.Source {
+		c.openKey = vk.id
+	}
+}
+
+// unsetOpen takes c out of the open index under vk, if it is there.
+func (b *Board) unsetOpen(vk key, c *Chat) {
+	if b.open[vk] == c {
+		delete(b.open, vk)
+		if c.openKey == vk.id {
+			c.openKey = ""
+		}
+	}
 }
 
 // countAnswer logs the chat's answer once, with its wait when known: the

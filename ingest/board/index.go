@@ -128,11 +128,20 @@ func (b *Board) reindex(c *Chat, was ChatState) {
 			b.addLoad(c, 1)
 		}
 	}
-	if g := chatGroup(c.State); g != c.ordGroup || c.ordAt != c.UpdatedAt {
-		b.byState[c.ordGroup].remove(c)
-		c.ordGroup, c.ordAt = g, c.UpdatedAt
-		b.byState[g].insert(c)
+	g := chatGroup(c.State)
+	if g == c.ordGroup && c.ordAt == c.UpdatedAt {
+		return
 	}
+	list := &b.byState[c.ordGroup]
+	if last, ok := list.last(); ok && last == c && g == c.ordGroup && !c.UpdatedAt.Before(c.ordAt) {
+		// The chat updated last is updated again (a chat's events come
+		// in runs): it stays last.
+		c.ordAt = c.UpdatedAt
+		return
+	}
+	list.remove(c)
+	c.ordGroup, c.ordAt = g, c.UpdatedAt
+	b.byState[g].insert(c)
 }
 
 // addLoad adds d to the load of each of c's agents.

@@ -179,6 +179,16 @@ func (o *ordered[T]) eachBack(offset int, fn func(T) bool) {
 	}
 }
 
+// last returns the last element, if any.
+func (o *ordered[T]) last() (T, bool) {
+	if len(o.chunks) == 0 {
+		var zero T
+		return zero, false
+	}
+	c := o.chunks[len(o.chunks)-1]
+	return c[len(c)-1], true
+}
+
 // first returns the first element, if any.
 func (o *ordered[T]) first() (T, bool) {
 	if len(o.chunks) == 0 {

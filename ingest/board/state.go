@@ -241,7 +241,7 @@ func Restore(cfg Config, st State) (*Board, error) {
 		c := new(Chat)
 		*c = cloneChat(&sc.Chat)
 		c.counted, c.csat, c.waitIndex = sc.Counted, sc.CSAT, -1
-		c.onBoard, c.inEnded, c.ordGroup, c.ordAt = false, false, 0, time.Time{}
+		c.onBoard, c.inEnded, c.ordGroup, c.ordAt, c.openKey = false, false, 0, time.Time{}, ""
 		chats[i] = c
 		if sc.Gone {
 			continue
@@ -297,7 +297,7 @@ func Restore(cfg Config, st State) (*Board, error) {
 			if err != nil {
 				return nil, err
 			}
-			b.open[key{src, id}] = c
+			b.setOpen(key{src, id}, c)
 		}
 	}
 
@@ -360,7 +360,7 @@ func compareKeys(x, y key) int {
 
 func stateChat(c *Chat, gone bool) StateChat {
 	sc := StateChat{Chat: cloneChat(c), Counted: c.counted, CSAT: c.csat, Gone: gone}
-	sc.onBoard, sc.inEnded, sc.ordGroup, sc.ordAt = false, false, 0, time.Time{}
+	sc.onBoard, sc.inEnded, sc.ordGroup, sc.ordAt, sc.openKey = false, false, 0, time.Time{}, ""
 	return sc
 }
 
