@@ -31,7 +31,7 @@ wrk_run() { # URL: prints wrk's WRK line
   wrk -t"$THREADS" -c"$CONNS" -d"${DURATION}s" --timeout 10s -s "$BENCH_DIR/ingest.lua" "$1" | grep '^WRK'
 }
 
-noop_rps=() serve_rps=() noop_p99=() serve_p99=()
+noop_rps=() serve_rps=() noop_p99=() serve_p99=() serve_cpu=()
 for run in $(seq "$RUNS"); do
   port=$(free_port)
   "$BIN/noop" -listen "127.0.0.1:$port" >/dev/null &
@@ -56,16 +56,20 @@ for run in $(seq "$RUNS"); do
     PIDS+=("$watch_pid")
     sleep 0.5
   fi
+  c0=$(cpu_seconds "$SERVE_PID")
   line=$(wrk_run "http://127.0.0.1:$port")
+  c1=$(cpu_seconds "$SERVE_PID")
   [ -z "$watch_pid" ] || stop "$watch_pid"
   stop "$SERVE_PID"
+  per=$(awk -v c="$c1" -v d="$c0" -v n="$(field "$line" requests)" 'BEGIN {printf "%.0f", (c - d) / n * 1e6}')
+  serve_cpu+=("$per")
   non2xx=$(field "$line" non2xx)
   if [ "$non2xx" != 0 ]; then
     log "warning: serve answered $non2xx requests with an error status"
   fi
   serve_rps+=("$(field "$line" rps)")
   serve_p99+=("$(field "$line" lat_p99_us)")
-  echo "run $run serve: $line $(cat "$dir/watch" 2>/dev/null || true)"
+  echo "run $run serve: $line cpu_per_request_us=$per $(cat "$dir/watch" 2>/dev/null || true)"
 done
 
 med() { printf '%s\n' "$@" | median; }
@@ -74,4 +78,5 @@ n_p99=$(med "${noop_p99[@]}") s_p99=$(med "${serve_p99[@]}")
 echo
 printf 'median noop:  %.0f req/s, p99 %.2f ms\n' "$n_rps" "$(echo "$n_p99" | awk '{print $1/1000}')"
 printf 'median serve: %.0f req/s, p99 %.2f ms\n' "$s_rps" "$(echo "$s_p99" | awk '{print $1/1000}')"
+printf 'serve CPU per request (its own process, from /proc): %s µs\n' "$(med "${serve_cpu[@]}")"
 awk -v s="$s_rps" -v n="$n_rps" 'BEGIN {r = s / n; printf "ratio serve/noop: %.3f (target >= 0.5: %s)\n", r, (r >= 0.5 ? "met" : "NOT met")}'

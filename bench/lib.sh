@@ -45,16 +45,32 @@ build() {
   (cd "$ROOT" && go build -o "$BIN/$1" "./$2")
 }
 
-# machine prints what the figures were measured on.
+# machine prints what the figures were measured on, and how busy the
+# machine was just before (CPU use over 2 s, from /proc/stat).
 machine() {
-  local cpu
+  local cpu busy
   cpu=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')
   printf 'machine: %s, %s CPUs, %s GiB RAM, %s, %s\n' "$cpu" "$(nproc)" \
     "$(awk '/MemTotal/ {printf "%.0f", $2/1048576}' /proc/meminfo)" "$(uname -sr)" "$(go version | cut -d' ' -f3)"
-  printf 'load average before the run: %s\n' "$(cut -d' ' -f1-3 /proc/loadavg)"
-  if awk '{exit !($1 > 0.7)}' /proc/loadavg; then
-    log "warning: the machine is busy (load $(cut -d' ' -f1 /proc/loadavg)): figures will be low and noisy"
+  busy=$(cpu_busy 2)
+  printf 'CPU in use before the run: %s%% (of all CPUs, over 2 s)\n' "$busy"
+  if awk -v b="$busy" 'BEGIN {exit !(b > 10)}'; then
+    log "warning: the machine is busy ($busy% CPU in use): figures will be low and noisy"
   fi
+}
+
+# cpu_busy SECONDS: the percentage of all CPUs in use over SECONDS.
+cpu_busy() {
+  local a b
+  a=$(awk '/^cpu / {print $2+$3+$4+$7+$8, $2+$3+$4+$5+$6+$7+$8}' /proc/stat)
+  sleep "$1"
+  b=$(awk '/^cpu / {print $2+$3+$4+$7+$8, $2+$3+$4+$5+$6+$7+$8}' /proc/stat)
+  echo "$a $b" | awk '{printf "%.0f", ($3 - $1) / ($4 - $2) * 100}'
+}
+
+# cpu_seconds PID: the CPU time (user and system) a process has used.
+cpu_seconds() {
+  awk -v hz="$(getconf CLK_TCK)" '{printf "%.3f", ($14 + $15) / hz}' "/proc/$1/stat"
 }
 
 # median: the median of the numbers on stdin, one a line.

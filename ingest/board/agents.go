@@ -135,6 +135,7 @@ func (b *Board) visitorsSnapshot(ev *event.Event) {
 		waiting[vk] = true
 		if c := b.open[vk]; c != nil {
 			mergeVisitor(&c.Visitor, v)
+			c.noVisitor = false
 			continue
 		}
 		c := &Chat{Source: ev.Source, ID: "visitor:" + v.ID, FromPoll: true, waitIndex: -1,

@@ -48,12 +48,13 @@ type Chat struct {
 	// The board's indexes (index.go): whether the board holds the chat,
 	// whether Board.ended lists it, and the group and time its place in
 	// the Chats order was found with.
-	onBoard  bool
-	openKey  string // the visitor key Board.open has the chat under, if any
-	inEnded  bool
-	endedPos int // where in Board.ended, counting entries trimmed from its front
-	ordGroup int8
-	ordAt    time.Time
+	onBoard   bool
+	noVisitor bool   // Visitor is empty: the chat is new and merge has not set it
+	openKey   string // the visitor key Board.open has the chat under, if any
+	inEnded   bool
+	endedPos  int // where in Board.ended, counting entries trimmed from its front
+	ordGroup  int8
+	ordAt     time.Time
 }
 
 // FirstMessage is the visitor's first message, if any.
@@ -72,7 +73,7 @@ func (b *Board) chat(ev *event.Event) *Chat {
 	k := key{ev.Source, ev.ChatID}
 	c := b.chats[k]
 	if c == nil {
-		c = &Chat{Source: ev.Source, ID: ev.ChatID, waitIndex: -1, UpdatedAt: ev.ReceivedAt}
+		c = &Chat{Source: ev.Source, ID: ev.ChatID, waitIndex: -1, UpdatedAt: ev.ReceivedAt, noVisitor: true}
 		b.putChat(k, c)
 		b.outcomes.add(ev.ReceivedAt, outcome{arrivals: 1})
 	}
@@ -87,7 +88,14 @@ func (b *Board) merge(c *Chat, ev *event.Event) {
 		b.reindex(c, c.State)
 	}
 	if v := ev.Visitor; v != nil {
-		mergeVisitor(&c.Visitor, v)
+		if c.noVisitor {
+			// A new chat's first visitor: what mergeVisitor would make of
+			// an empty one, in one copy.
+			c.Visitor = *v
+		} else {
+			mergeVisitor(&c.Visitor, v)
+		}
+		c.noVisitor = false
 	}
 	if vkey := c.Visitor.Key(); vkey != "" && vkey != c.openKey && (c.State == Waiting || c.State == Active || c.State == "") {
 		// (c.openKey == vkey: the open index has c under that key already.)

@@ -284,3 +284,28 @@ func TestPruneExpiresHistoryAndEnded(t *testing.T) {
 		t.Errorf("after 2 h: %d histories, %d in the heap", len(f.b.history), len(f.b.expiries))
 	}
 }
+
+// TestCopiesDoNotChange: what View, Chats and Chat return stays as it was
+// while the board applies more events, so that it can be encoded after the
+// board's lock is let go.
+func TestCopiesDoNotChange(t *testing.T) {
+	f := newFeed(Config{})
+	f.request(event.Chatlio, "c1", "v1", 0)
+	f.apply(event.Event{Source: event.Chatlio, Kind: event.ChatUpdated, ChatID: "c1", ReceivedAt: at(1),
+		Chat: &event.ChatInfo{Comment: "first"}, Agents: []event.Agent{{ID: "a1"}},
+		Messages: []event.Message{{From: event.FromVisitor, Text: "hi", At: at(0)}}})
+	view := f.b.View(at(2))
+	chats := f.b.Chats()
+	one, _ := f.b.Chat(event.Chatlio, "c1")
+	before := mustJSON(t, []any{view, chats, one})
+	f.apply(event.Event{Source: event.Chatlio, Kind: event.ChatUpdated, ChatID: "c1", ReceivedAt: at(3),
+		Chat:     &event.ChatInfo{Comment: "second", HasWait: true, Wait: time.Second, Tags: []string{"x"}},
+		Agents:   []event.Agent{{ID: "a2"}},
+		Messages: []event.Message{{From: event.FromVisitor, Text: "hi", At: at(0)}, {From: event.FromAgent, Text: "hello", At: at(3)}}})
+	if after := mustJSON(t, []any{view, chats, one}); string(after) != string(before) {
+		t.Errorf("copies changed when the board applied an event:\nbefore %s\nafter  %s", before, after)
+	}
+	if c, _ := f.b.Chat(event.Chatlio, "c1"); c.Info.Comment != "second" || len(c.Messages) != 2 {
+		t.Errorf("the board did not take the update: %+v", c.Info)
+	}
+}

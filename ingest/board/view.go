@@ -200,9 +200,22 @@ func (b *Board) eachChat(offset int, fn func(*Chat) bool) {
 func (b *Board) Chats() []Chat {
 	out := make([]Chat, 0, len(b.chats))
 	b.eachChat(0, func(c *Chat) bool {
-		out = append(out, *c)
+		out = append(out, chatCopy(c))
 		return true
 	})
+	return out
+}
+
+// chatCopy is a copy of c that later Apply calls do not change, so that it
+// can be read (encoded) after the board's owner lets go of it: the board
+// changes a chat's Info in place, and otherwise only ever replaces what a
+// chat points to, or appends beyond what a copy sees.
+func chatCopy(c *Chat) Chat {
+	out := *c
+	if c.Info != nil {
+		info := *c.Info
+		out.Info = &info
+	}
 	return out
 }
 
@@ -215,7 +228,7 @@ func (b *Board) Chat(source event.Source, id string) (Chat, bool) {
 	if c == nil {
 		return Chat{}, false
 	}
-	return *c, true
+	return chatCopy(c), true
 }
 
 // OfflineMessages returns up to n offline messages, newest first.
@@ -309,7 +322,8 @@ type View struct {
 	StatusOptions map[event.Source][]string `json:"status_options"`
 }
 
-// View returns the whole board as of now.
+// View returns the whole board as of now. What it returns does not change
+// as the board applies more events.
 func (b *Board) View(now time.Time) View {
 	v := View{
 		Cursor:          b.seq,

@@ -121,18 +121,24 @@ func (h *Hub) subscribeLocked(buffer int) *Subscription {
 
 // SubscribeSnapshot starts a subscription together with a snapshot of the
 // board as of its Start: the snapshot message, encoded.
+//
+// The board is copied under the lock and encoded after it is let go, so
+// that a client connecting does not hold up ingest while a large board is
+// encoded.
 func (h *Hub) SubscribeSnapshot(buffer int, now time.Time) (*Subscription, []byte, error) {
 	h.mu.Lock()
-	defer h.mu.Unlock()
 	st := h.board.State()
 	view := h.board.View(now)
 	msg := Message{Type: "snapshot", Cursor: strconv.FormatInt(h.board.Cursor(), 10), Config: boardConfig(h.board.Config()),
 		Board: &view, State: &st, Polls: h.pollsLocked()}
+	sub := h.subscribeLocked(buffer)
+	h.mu.Unlock()
 	b, err := json.Marshal(msg)
 	if err != nil {
+		sub.Close()
 		return nil, nil, fmt.Errorf("hub: snapshot: %w", err)
 	}
-	return h.subscribeLocked(buffer), b, nil
+	return sub, b, nil
 }
 
 // broadcastLocked sends one encoded message to every subscriber, dropping
