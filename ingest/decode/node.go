@@ -10,18 +10,65 @@ import (
 	"unicode/utf8"
 )
 
-// node is a JSON object with the dotted path that led to it, so that errors
-// can name the field.
+// node is a JSON object with the path that led to it, so that errors can
+// name the field.
 type node struct {
-	path string
-	m    object
-	a    *arena // where the objects under this one are split into
+	p *pathPart // nil at the root
+	m object
+	a *arena // where the objects under this one are split into
 }
+
+// pathPart is one step of a node's path: a key, and an index when the node
+// is an item of the array under that key (idx -1 otherwise). The dotted
+// path ("visitor.id", "transcript[3].text") is built only for an error
+// message, so that decoding a valid payload allocates no path strings.
+type pathPart struct {
+	parent *pathPart
+	key    string
+	idx    int
+}
+
+// String is the dotted path, "" at the root.
+func (p *pathPart) String() string {
+	if p == nil {
+		return ""
+	}
+	s := p.parent.String()
+	if p.key != "" {
+		if s != "" {
+			s += "."
+		}
+		s += p.key
+	}
+	if p.idx >= 0 {
+		s += "[" + strconv.Itoa(p.idx) + "]"
+	}
+	return s
+}
+
+// pathChunk is the most path parts an arena allocates at a time (it starts
+// with 8, and doubles).
+const pathChunk = 32
 
 // arena holds the members of every object split from one body, so that
 // splitting the nested objects of a payload costs a few allocations, not
 // one or two per object.
-type arena struct{ members []member }
+type arena struct {
+	members []member
+	parts   []pathPart // filled up to its capacity, then replaced: parts handed out never move
+}
+
+// part returns a new path part, from the arena when there is one.
+func (a *arena) part(parent *pathPart, key string, idx int) *pathPart {
+	if a == nil {
+		return &pathPart{parent: parent, key: key, idx: idx}
+	}
+	if len(a.parts) == cap(a.parts) {
+		a.parts = make([]pathPart, 0, min(max(2*cap(a.parts), 8), pathChunk))
+	}
+	a.parts = append(a.parts, pathPart{parent: parent, key: key, idx: idx})
+	return &a.parts[len(a.parts)-1]
+}
 
 // newArena returns an arena for a body of n bytes.
 func newArena(n int) *arena { return &arena{members: make([]member, 0, n/32+8)} }
@@ -236,10 +283,11 @@ func jsonKey(q []byte) []byte {
 }
 
 func (n node) field(key string) string {
-	if n.path == "" {
+	base := n.p.String()
+	if base == "" {
 		return key
 	}
-	return n.path + "." + key
+	return base + "." + key
 }
 
 // raw returns the value at the first of keys that is present and not null.
@@ -355,13 +403,13 @@ func (n node) when(keys ...string) (time.Time, error) {
 func (n node) obj(keys ...string) (node, bool, error) {
 	v, k, ok := n.raw(keys...)
 	if !ok {
-		return node{path: n.field(keys[0])}, false, nil
+		return node{p: n.a.part(n.p, keys[0], -1)}, false, nil
 	}
 	m, isObj := n.a.split(v)
 	if !isObj {
 		return node{}, false, &Error{Field: n.field(k), Msg: "expected an object"}
 	}
-	return node{path: n.field(k), m: m, a: n.a}, true, nil
+	return node{p: n.a.part(n.p, k, -1), m: m, a: n.a}, true, nil
 }
 
 // list reads an array of objects. A single object reads as a list of one
@@ -372,11 +420,10 @@ func (n node) list(keys ...string) ([]node, error) {
 		return nil, nil
 	}
 	v = bytes.TrimSpace(v)
-	path := n.field(k)
 	switch v[0] {
 	case '{':
 		m, _ := n.a.split(v)
-		return []node{{path: path, m: m, a: n.a}}, nil
+		return []node{{p: n.a.part(n.p, k, -1), m: m, a: n.a}}, nil
 	case '[':
 		items, _ := splitArray(v)
 		out := make([]node, 0, len(items))
@@ -386,9 +433,9 @@ func (n node) list(keys ...string) ([]node, error) {
 			}
 			m, isObj := n.a.split(it)
 			if !isObj {
-				return nil, &Error{Field: path + "[" + strconv.Itoa(i) + "]", Msg: "expected an object"}
+				return nil, &Error{Field: (&pathPart{parent: n.p, key: k, idx: i}).String(), Msg: "expected an object"}
 			}
-			out = append(out, node{path: path + "[" + strconv.Itoa(i) + "]", m: m, a: n.a})
+			out = append(out, node{p: n.a.part(n.p, k, i), m: m, a: n.a})
 		}
 		return out, nil
 	case '"':
@@ -396,7 +443,7 @@ func (n node) list(keys ...string) ([]node, error) {
 			return nil, nil
 		}
 	}
-	return nil, &Error{Field: path, Msg: "expected an array"}
+	return nil, &Error{Field: n.field(k), Msg: "expected an array"}
 }
 
 // strings reads an array of scalars as strings; a lone scalar is a list of one.

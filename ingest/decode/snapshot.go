@@ -71,7 +71,7 @@ func decodeAgentsSnapshot(root node) (event.Event, error) {
 			if !isObj {
 				continue
 			}
-			n := node{path: "away_statuses", m: m, a: root.a}
+			n := node{p: root.a.part(nil, "away_statuses", -1), m: m, a: root.a}
 			if enabled, err := n.boolean("isEnabled"); err == nil && !enabled && n.has("isEnabled") {
 				continue
 			}

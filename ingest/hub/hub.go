@@ -302,6 +302,9 @@ func (h *Hub) Ingest(ctx context.Context, ev *event.Event, hint string) (Result,
 		Hint:       hint,
 		Payload:    ev.Raw,
 		Value:      ev,
+		// Every caller checked Raw is JSON: the listener and actions with
+		// decode.Normalise, the poller with json.Valid.
+		ValidJSON: true,
 	}
 	mode := journal.DedupeContent
 	switch ev.Kind {

@@ -50,6 +50,10 @@ type Record struct {
 	// Value is not stored: Append hands it to OnCommit untouched, so the
 	// caller can pass along what it already decoded. Nil on Replay and Page.
 	Value any
+	// ValidJSON is not stored: the caller checked that Payload is valid
+	// JSON (the listener's decode.Normalise did), so that Append need not
+	// check it again to compute its ContentKey. False is always safe.
+	ValidJSON bool
 }
 
 // Dedupe says how Append recognises a retry of an event already journalled.
@@ -87,12 +91,17 @@ func (d Dedupe) String() string {
 // hint, 0x00, and the payload with insignificant JSON whitespace removed
 // (json.Compact; a payload that is not valid JSON is hashed as it is).
 func ContentKey(source, hint string, payload []byte) [32]byte {
+	return contentKey(source, hint, payload, decode.Valid(payload))
+}
+
+// contentKey is ContentKey for a payload whose validity is known.
+func contentKey(source, hint string, payload []byte, valid bool) [32]byte {
 	h := sha256.New()
 	h.Write([]byte(source))
 	h.Write([]byte{0})
 	h.Write([]byte(hint))
 	h.Write([]byte{0})
-	if decode.Valid(payload) {
+	if valid {
 		// For valid JSON, json.Compact only drops the white space outside
 		// strings: done here without its byte-by-byte state machine.
 		h.Write(compactValid(make([]byte, 0, len(payload)), payload))
@@ -472,7 +481,7 @@ func (j *Journal) Append(ctx context.Context, r Record, d Dedupe) (seq int64, du
 	req := &request{
 		rec:    r,
 		dedupe: d,
-		key:    ContentKey(r.Source, r.Hint, r.Payload),
+		key:    contentKey(r.Source, r.Hint, r.Payload, r.ValidJSON || decode.Valid(r.Payload)),
 		resp:   make(chan result, 1), // the writer never blocks on an abandoned request
 	}
 	select {
