@@ -33,12 +33,6 @@ type Agent struct {
 	ordNameOf string
 }
 
-// agentKey matches agent ids case-insensitively (Comm100 GUIDs come in
-// either case).
-func agentKey(source event.Source, id string) key {
-	return key{source, strings.ToLower(id)}
-}
-
 // seeAgent notes an agent named in a chat event. An agent who takes chats
 // is working: an unknown status reads as online.
 func (b *Board) seeAgent(source event.Source, a event.Agent, at time.Time) *Agent {
@@ -49,11 +43,11 @@ func (b *Board) seeAgent(source event.Source, a event.Agent, at time.Time) *Agen
 	if id == "" {
 		return nil
 	}
-	k := agentKey(source, id)
-	ag := b.agents[k]
+	src := b.srcs.code(source)
+	ag := b.findAgent(src, id)
 	if ag == nil {
 		ag = &Agent{Source: source, ID: id, Status: event.AgentUnknown, OngoingChats: -1}
-		b.putAgent(k, ag)
+		b.putAgent(agentKey(src, id), ag)
 	}
 	was := ag.Status
 	if a.Name != "" {
@@ -113,8 +107,9 @@ func (b *Board) agentsSnapshot(ev *event.Event) {
 		ag.OngoingChats = a.OngoingChats
 		b.setStatus(ag, a.Status, a.StatusName, ev.ReceivedAt)
 	}
+	src := b.srcs.code(ev.Source)
 	for k, ag := range b.agents {
-		if k.source == ev.Source && ag.fromPoll && !seen[k] && ag.Status != event.AgentOffline {
+		if k.src == src && ag.fromPoll && !seen[k] && ag.Status != event.AgentOffline {
 			b.setStatus(ag, event.AgentOffline, "", ev.ReceivedAt)
 		}
 	}
@@ -131,7 +126,7 @@ func (b *Board) visitorsSnapshot(ev *event.Event) {
 		if v.ID == "" || !v.State.Waiting() {
 			continue
 		}
-		vk := key{ev.Source, v.ID}
+		vk := b.key(ev.Source, v.ID)
 		waiting[vk] = true
 		if c := b.open[vk]; c != nil {
 			mergeVisitor(&c.Visitor, v)
@@ -144,12 +139,13 @@ func (b *Board) visitorsSnapshot(ev *event.Event) {
 		if v.Department != nil {
 			c.Department = v.Department.Label()
 		}
-		b.putChat(key{c.Source, c.ID}, c)
+		b.putChat(b.key(c.Source, c.ID), c)
 		b.setOpen(vk, c)
 		b.setState(c, Waiting)
 	}
+	src := b.srcs.code(ev.Source)
 	for vk, c := range b.open {
-		if vk.source == ev.Source && c.FromPoll && !waiting[vk] {
+		if vk.src == src && c.FromPoll && !waiting[vk] {
 			b.drop(c)
 		}
 	}
@@ -167,16 +163,18 @@ type History struct {
 	heapAt   int // its place in Board.expiries
 }
 
+func (h *History) tableKey() key { return h.k }
+
 // remember updates the history of the chat's visitor, under each of the
 // visitor's identities (id, and Jivo's user token).
 func (b *Board) remember(c *Chat) {
 	ids, n := visitorIDs(&c.Visitor)
 	for _, id := range ids[:n] {
-		k := key{c.Source, id}
-		h := b.history[k]
+		k := b.key(c.Source, id)
+		h, hash := b.history.lookup(k)
 		if h == nil {
 			h = &History{k: k, LastChatAt: c.UpdatedAt}
-			b.history[k] = h
+			b.history.putHashed(hash, k, h)
 			b.expiries.add(h)
 		}
 		if h.lastChat != c.ID {
@@ -222,9 +220,13 @@ func (b *Board) VisitorHistory(source event.Source, v *event.Visitor, excludeCha
 	if v == nil {
 		return History{}, false
 	}
+	src, ok := b.srcs.lookup(source)
+	if !ok {
+		return History{}, false
+	}
 	ids, n := visitorIDs(v)
 	for _, id := range ids[:n] {
-		h := b.history[key{source, id}]
+		h := b.history.get(key{src, id})
 		if h == nil {
 			continue
 		}

@@ -95,26 +95,23 @@ func (c Config) withDefaults() Config {
 	return c
 }
 
-// key identifies a chat, agent or visitor within its source.
-type key struct {
-	source event.Source
-	id     string
-}
-
 // Board is the live state. Create it with New.
 type Board struct {
 	cfg Config
+	// srcs numbers the sources that keys hold (keys.go).
+	srcs sourceCodes
 
-	chats     map[key]*Chat
+	chats     table[*Chat]
 	waiting   []*Chat        // waiting chats, oldest request first
 	open      map[key]*Chat  // waiting or active chats by visitor
 	ended     []*Chat        // ended and missed chats, in the order they ended; nil where one was taken out (see ended.go)
 	agents    map[key]*Agent // by source and id
-	history   map[key]*History
+	history   table[*History]
 	offline   ring[OfflineItem]
 	inbox     ring[InboxItem]
 	outcomes  outcomeLog
 	sources   map[event.Source]*SourceState
+	sourceAt  []*SourceState            // sources by code, filled in as noteSource looks them up
 	statuses  map[event.Source][]string // statuses agents can be set to
 	seq       int64
 	latest    time.Time
@@ -122,16 +119,17 @@ type Board struct {
 
 	// Indexes kept as events are applied, so that what a frame asks costs
 	// O(rows shown), not O(board); Restore rebuilds them (see index.go).
-	byState     [chatGroups]ordered[*Chat] // chats on the board by state group, in reverse Chats order
-	agentOrder  ordered[*Agent]            // agents in Agents order
-	load        map[key]int                // active chats per agent key
-	overCap     map[key]*Agent             // agents holding more chats than Capacity
-	active      int                        // active chats on the board
-	statusCount map[event.AgentStatus]int  // agents by status
-	expiries    expiryHeap                 // when visitors' histories expire
-	endedOff    int                        // entries trimmed from the front of ended so far
-	endedLive   int                        // entries of ended that are not nil
-	endedGone   []*Chat                    // chats in ended the board forgot since the last prune
+	byState     [chatGroups]ordered[chatEntry] // chats on the board by state group, in reverse Chats order
+	unplaced    *Chat                          // the chat whose place in byState is to be found (placeLater)
+	agentOrder  ordered[*Agent]                // agents in Agents order
+	load        map[key]int                    // active chats per agent key
+	overCap     map[key]*Agent                 // agents holding more chats than Capacity
+	active      int                            // active chats on the board
+	statusCount map[event.AgentStatus]int      // agents by status
+	expiries    expiryHeap                     // when visitors' histories expire
+	endedOff    int                            // entries trimmed from the front of ended so far
+	endedLive   int                            // entries of ended that are not nil
+	endedGone   []*Chat                        // chats in ended the board forgot since the last prune
 }
 
 // New returns an empty board.
@@ -139,10 +137,11 @@ func New(cfg Config) *Board {
 	cfg = cfg.withDefaults()
 	b := &Board{
 		cfg:         cfg,
-		chats:       map[key]*Chat{},
+		srcs:        newSourceCodes(),
+		chats:       newTable[*Chat](),
 		open:        map[key]*Chat{},
 		agents:      map[key]*Agent{},
-		history:     map[key]*History{},
+		history:     newTable[*History](),
 		offline:     ring[OfflineItem]{max: cfg.InboxSize},
 		inbox:       ring[InboxItem]{max: cfg.InboxSize},
 		sources:     map[event.Source]*SourceState{},
@@ -211,6 +210,7 @@ func (b *Board) Apply(ev *event.Event) {
 		b.inbox.push(InboxItem{Type: InboxUnrecognised, Source: ev.Source, At: at, Seq: ev.Seq,
 			VendorEvent: ev.VendorEvent, Text: preview(string(ev.Raw), 200)})
 	}
+	b.placeNow()
 	if b.latest.Sub(b.lastPrune) >= time.Minute {
 		b.prune(b.latest)
 		b.lastPrune = b.latest
@@ -238,10 +238,21 @@ type PollState struct {
 }
 
 func (b *Board) noteSource(ev *event.Event) {
-	s := b.sources[ev.Source]
+	code := b.srcs.code(ev.Source)
+	var s *SourceState
+	if int(code) < len(b.sourceAt) {
+		s = b.sourceAt[code]
+	}
 	if s == nil {
-		s = &SourceState{Source: ev.Source}
-		b.sources[ev.Source] = s
+		s = b.sources[ev.Source]
+		if s == nil {
+			s = &SourceState{Source: ev.Source}
+			b.sources[ev.Source] = s
+		}
+		if int(code) >= len(b.sourceAt) {
+			b.sourceAt = append(b.sourceAt, make([]*SourceState, int(code)+1-len(b.sourceAt))...)
+		}
+		b.sourceAt[code] = s
 	}
 	s.Events++
 	s.LastKind = ev.Kind

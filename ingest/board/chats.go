@@ -49,6 +49,8 @@ type Chat struct {
 	// whether Board.ended lists it, and the group and time its place in
 	// the Chats order was found with.
 	onBoard   bool
+	k         key    // its key in Board.chats, while on the board
+	kHash     uint64 // the hash of k in Board.chats
 	noVisitor bool   // Visitor is empty: the chat is new and merge has not set it
 	openKey   string // the visitor key Board.open has the chat under, if any
 	inEnded   bool
@@ -56,6 +58,8 @@ type Chat struct {
 	ordGroup  int8
 	ordAt     time.Time
 }
+
+func (c *Chat) tableKey() key { return c.k }
 
 // FirstMessage is the visitor's first message, if any.
 func (c *Chat) FirstMessage() string {
@@ -70,11 +74,13 @@ func (c *Chat) FirstMessage() string {
 // chat returns the chat for ev, creating it (as waiting, from ev's time)
 // if the board has not seen it.
 func (b *Board) chat(ev *event.Event) *Chat {
-	k := key{ev.Source, ev.ChatID}
-	c := b.chats[k]
+	k := b.key(ev.Source, ev.ChatID)
+	c, h := b.chats.lookup(k)
 	if c == nil {
 		c = &Chat{Source: ev.Source, ID: ev.ChatID, waitIndex: -1, UpdatedAt: ev.ReceivedAt, noVisitor: true}
-		b.putChat(k, c)
+		c.k, c.kHash = k, h
+		b.chats.putHashed(h, k, c)
+		b.list(c)
 		b.outcomes.add(ev.ReceivedAt, outcome{arrivals: 1})
 	}
 	b.merge(c, ev)
@@ -99,7 +105,7 @@ func (b *Board) merge(c *Chat, ev *event.Event) {
 	}
 	if vkey := c.Visitor.Key(); vkey != "" && vkey != c.openKey && (c.State == Waiting || c.State == Active || c.State == "") {
 		// (c.openKey == vkey: the open index has c under that key already.)
-		vk := key{c.Source, vkey}
+		vk := b.key(c.Source, vkey)
 		if prev := b.open[vk]; prev != c {
 			if prev != nil && prev.FromPoll {
 				b.drop(prev)
@@ -429,7 +435,7 @@ func (b *Board) callEvent(ev *event.Event) {
 	}
 	b.inbox.push(item)
 	if ev.ChatID != "" {
-		if c := b.chats[key{ev.Source, ev.ChatID}]; c != nil {
+		if c := b.chats.get(b.key(ev.Source, ev.ChatID)); c != nil {
 			b.merge(c, ev)
 		}
 	}
@@ -439,7 +445,7 @@ func (b *Board) visitorUpdated(ev *event.Event) {
 	if ev.Visitor == nil || ev.Visitor.Key() == "" {
 		return
 	}
-	if c := b.open[key{ev.Source, ev.Visitor.Key()}]; c != nil {
+	if c := b.open[b.key(ev.Source, ev.Visitor.Key())]; c != nil {
 		b.merge(c, ev)
 	}
 }
@@ -458,7 +464,7 @@ func (b *Board) setState(c *Chat, s ChatState) {
 	case Waiting:
 		b.enqueue(c)
 	case Ended, Missed:
-		b.unsetOpen(key{c.Source, c.Visitor.Key()}, c)
+		b.unsetOpen(b.key(c.Source, c.Visitor.Key()), c)
 		b.pushEnded(c)
 	}
 	b.reindex(c, was)
@@ -493,8 +499,8 @@ func (b *Board) drop(c *Chat) {
 	if c.State == Waiting {
 		b.unqueue(c)
 	}
-	b.unsetOpen(key{c.Source, c.Visitor.Key()}, c)
-	b.forget(key{c.Source, c.ID})
+	b.unsetOpen(b.key(c.Source, c.Visitor.Key()), c)
+	b.forget(b.key(c.Source, c.ID))
 }
 
 // setOpen makes c the open chat of the visitor under vk.
@@ -503,7 +509,7 @@ func (b *Board) setOpen(vk key, c *Chat) {
 		prev.openKey = ""
 	}
 	b.open[vk] = c
-	if vk.source == c.Source {
+	if vk.src == b.srcs.code(c.Source) {
 		c.openKey = vk.id
 	}
 }

@@ -68,7 +68,7 @@ func (b *Board) pruneEnded(now time.Time) {
 		cut--
 		b.takeEnded(c)
 		if c.onBoard {
-			b.forget(key{c.Source, c.ID})
+			b.forgetChat(c)
 		}
 	}
 	for _, c := range b.endedGone {
@@ -79,14 +79,15 @@ func (b *Board) pruneEnded(now time.Time) {
 	clear(b.endedGone)
 	b.endedGone = b.endedGone[:0]
 	for {
-		c, ok := b.byState[2].first()
-		if !ok || now.Sub(c.UpdatedAt) <= b.cfg.KeepEnded {
+		e, ok := b.byState[2].first()
+		if !ok || now.Sub(e.c.UpdatedAt) <= b.cfg.KeepEnded {
 			break
 		}
+		c := e.c
 		if c.inEnded {
 			b.takeEnded(c)
 		}
-		b.forget(key{c.Source, c.ID})
+		b.forgetChat(c)
 	}
 	b.tidyEnded()
 }

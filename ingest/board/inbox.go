@@ -90,7 +90,8 @@ func (b *Board) prune(now time.Time) {
 	b.pruneEnded(now)
 	var stale []*Chat
 	for _, g := range []int8{0, 1} {
-		b.byState[g].each(0, func(c *Chat) bool {
+		b.byState[g].each(0, func(e chatEntry) bool {
+			c := e.c
 			if now.Sub(c.UpdatedAt) <= b.cfg.StaleAfter {
 				return false
 			}

@@ -36,19 +36,28 @@ func chatGroup(s ChatState) int8 {
 	return 0
 }
 
-// compareChats orders chats within a state group: most recently updated
-// first, then by id and source.
-func compareChats(a, b *Chat) int {
-	if c := b.ordAt.Compare(a.ordAt); c != 0 {
-		return c
-	}
-	return cmp.Or(cmp.Compare(a.ID, b.ID), cmp.Compare(a.Source, b.Source))
+// unlisted is the ordGroup of a chat on the board that its state group's
+// list does not hold yet (see placeLater).
+const unlisted = -1
+
+// chatEntry is a chat in its state group's list, with the time its place
+// was found by (its ordAt): the list's searches compare the times the list
+// holds, and read a chat only to break a tie.
+type chatEntry struct {
+	at time.Time
+	c  *Chat
 }
 
 // chatsOldestFirst is the order a state group is stored in: the reverse of
-// Chats, so that the chat updated last, which nearly every event makes of
-// the chat it is about, goes to the end.
-func chatsOldestFirst(a, b *Chat) int { return compareChats(b, a) }
+// Chats (most recently updated first, then by id and source), so that the
+// chat updated last, which nearly every event makes of the chat it is
+// about, goes to the end.
+func chatsOldestFirst(x, y chatEntry) int {
+	if c := x.at.Compare(y.at); c != 0 {
+		return c
+	}
+	return cmp.Or(cmp.Compare(y.c.ID, x.c.ID), cmp.Compare(y.c.Source, x.c.Source))
+}
 
 // agentRank is a status's rank in Agents: online, away, unknown, offline.
 // (A status Agents does not know ranks with online.)
@@ -73,14 +82,20 @@ func compareAgents(a, b *Agent) int {
 
 // putChat puts c on the board under k, in place of any chat there.
 func (b *Board) putChat(k key, c *Chat) {
-	if old := b.chats[k]; old != nil && old != c {
+	if old := b.chats.get(k); old != nil && old != c {
 		b.leave(old)
 	}
-	b.chats[k] = c
+	c.k = k
+	c.kHash = b.chats.put(k, c)
+	b.list(c)
+}
+
+// list adds c, which the board holds, to the indexes.
+func (b *Board) list(c *Chat) {
 	if !c.onBoard {
 		c.onBoard = true
-		c.ordGroup, c.ordAt = chatGroup(c.State), c.UpdatedAt
-		b.byState[c.ordGroup].insert(c)
+		c.ordGroup = unlisted
+		b.placeLater(c)
 		if c.State == Active {
 			b.active++
 			b.addLoad(c, 1)
@@ -90,10 +105,17 @@ func (b *Board) putChat(k key, c *Chat) {
 
 // forget takes the chat under k off the board.
 func (b *Board) forget(k key) {
-	if c := b.chats[k]; c != nil {
-		delete(b.chats, k)
+	if c := b.chats.get(k); c != nil {
+		b.chats.delete(k)
 		b.leave(c)
 	}
+}
+
+// forgetChat takes c, which is on the board, off it: forget without
+// looking up what it knows.
+func (b *Board) forgetChat(c *Chat) {
+	b.chats.remove(c.kHash, c)
+	b.leave(c)
 }
 
 // leave takes c, which the board no longer holds, out of the indexes.
@@ -102,7 +124,12 @@ func (b *Board) leave(c *Chat) {
 		return
 	}
 	c.onBoard = false
-	b.byState[c.ordGroup].remove(c)
+	if c.ordGroup != unlisted {
+		b.byState[c.ordGroup].remove(chatEntry{c.ordAt, c})
+	}
+	if b.unplaced == c {
+		b.unplaced = nil
+	}
 	if c.State == Active {
 		b.active--
 		b.addLoad(c, -1)
@@ -128,47 +155,98 @@ func (b *Board) reindex(c *Chat, was ChatState) {
 			b.addLoad(c, 1)
 		}
 	}
+	if chatGroup(c.State) != c.ordGroup || c.ordAt != c.UpdatedAt {
+		b.placeLater(c)
+	}
+}
+
+// placeLater notes that c's place in the state groups' lists is to be
+// found again (it is new, or its state or UpdatedAt changed). The board
+// finds it once, when the event has been applied, however many times the
+// event changed the chat (chatEnded changes UpdatedAt, then the state);
+// meanwhile the list still holds c where its ordGroup and ordAt say, so
+// that taking it out works as for any other chat. The one chat waiting for
+// its place is placed first if another chat comes along (an event that
+// changes several chats).
+func (b *Board) placeLater(c *Chat) {
+	if b.unplaced == c {
+		return
+	}
+	if b.unplaced != nil {
+		b.place(b.unplaced)
+	}
+	b.unplaced = c
+}
+
+// placeNow places the chat waiting for its place, if any: the lists are
+// in order again.
+func (b *Board) placeNow() {
+	if c := b.unplaced; c != nil {
+		b.unplaced = nil
+		b.place(c)
+	}
+}
+
+// place moves c to its place in the state groups' lists, by its state and
+// UpdatedAt.
+func (b *Board) place(c *Chat) {
 	g := chatGroup(c.State)
-	if g == c.ordGroup && c.ordAt == c.UpdatedAt {
+	if !c.onBoard || (g == c.ordGroup && c.ordAt == c.UpdatedAt) {
 		return
 	}
-	list := &b.byState[c.ordGroup]
-	if last, ok := list.last(); ok && last == c && g == c.ordGroup && !c.UpdatedAt.Before(c.ordAt) {
-		// The chat updated last is updated again (a chat's events come
-		// in runs): it stays last.
-		c.ordAt = c.UpdatedAt
-		return
+	e := chatEntry{c.UpdatedAt, c}
+	if c.ordGroup != unlisted {
+		list := &b.byState[c.ordGroup]
+		if last, ok := list.last(); ok && last.c == c && g == c.ordGroup && !c.UpdatedAt.Before(c.ordAt) {
+			// The chat updated last is updated again (a chat's events
+			// come in runs): it stays last.
+			list.setLast(e)
+			c.ordAt = c.UpdatedAt
+			return
+		}
+		list.remove(chatEntry{c.ordAt, c})
 	}
-	list.remove(c)
 	c.ordGroup, c.ordAt = g, c.UpdatedAt
-	b.byState[g].insert(c)
+	b.byState[g].insert(e)
 }
 
 // addLoad adds d to the load of each of c's agents.
 func (b *Board) addLoad(c *Chat, d int) {
+	src := b.srcs.code(c.Source)
 	for _, a := range c.Agents {
 		id := a.ID
 		if id == "" {
 			id = a.Name
 		}
-		k := agentKey(c.Source, id)
+		var k key
+		ag := b.findAgent(src, id)
+		if ag != nil {
+			k = ag.k
+		} else {
+			k = agentKey(src, id)
+		}
 		n := b.load[k] + d
 		if n == 0 {
 			delete(b.load, k)
 		} else {
 			b.load[k] = n
 		}
-		b.checkCapacity(k)
+		b.noteCapacity(k, ag, n)
 	}
 }
 
 // checkCapacity notes whether the agent under k holds more chats than
 // Capacity.
 func (b *Board) checkCapacity(k key) {
-	ag := b.agents[k]
-	if ag != nil && b.load[k] > b.cfg.Capacity {
+	b.noteCapacity(k, b.agents[k], b.load[k])
+}
+
+// noteCapacity notes whether ag, the agent under k (nil if none), holds
+// more chats than Capacity: load.
+func (b *Board) noteCapacity(k key, ag *Agent, load int) {
+	if ag != nil && load > b.cfg.Capacity {
 		b.overCap[k] = ag
-	} else {
+	} else if len(b.overCap) > 0 {
 		delete(b.overCap, k)
 	}
 }
@@ -214,15 +292,13 @@ func (b *Board) rebuildIndexes() {
 	for k, ag := range b.agents {
 		b.indexAgent(k, ag)
 	}
-	for k, c := range b.chats {
+	b.chats.all(func(_ key, c *Chat) {
 		c.onBoard = false
-		b.putChat(k, c)
-	}
+		b.list(c)
+	})
+	b.placeNow()
 	b.expiries = b.expiries[:0]
-	for k, h := range b.history {
-		h.k = k
-		b.expiries.add(h)
-	}
+	b.history.all(func(_ key, h *History) { b.expiries.add(h) })
 }
 
 // expiryHeap holds every history, in a min-heap by LastChatAt: the next
@@ -297,6 +373,6 @@ func (h *expiryHeap) pop() *History {
 func (b *Board) expireHistory(now time.Time) {
 	for len(b.expiries) > 0 && now.Sub(b.expiries[0].LastChatAt) > b.cfg.KeepHistory {
 		h := b.expiries.pop()
-		delete(b.history, h.k)
+		b.history.delete(h.k)
 	}
 }

@@ -280,8 +280,8 @@ func TestPruneExpiresHistoryAndEnded(t *testing.T) {
 		t.Errorf("after 45 min: %d chats, ended %v", f.b.ChatCount(), f.b.endedChats())
 	}
 	f.apply(event.Event{Source: event.Comm100, Kind: event.Unrecognised, ReceivedAt: at(6*60 + 2*3600)})
-	if len(f.b.history) != 0 || len(f.b.expiries) != 0 {
-		t.Errorf("after 2 h: %d histories, %d in the heap", len(f.b.history), len(f.b.expiries))
+	if f.b.history.len() != 0 || len(f.b.expiries) != 0 {
+		t.Errorf("after 2 h: %d histories, %d in the heap", f.b.history.len(), len(f.b.expiries))
 	}
 }
 

@@ -57,7 +57,13 @@ func (o *ordered[T]) insert(v T) {
 		o.chunks = append(o.chunks, append(o.newChunk(), v))
 		return
 	}
-	ci, i := o.search(v)
+	var ci, i int
+	if c := o.chunks[len(o.chunks)-1]; o.cmp(c[len(c)-1], v) < 0 {
+		// After every element (as most inserts are): no search.
+		ci, i = len(o.chunks)-1, len(c)
+	} else {
+		ci, i = o.search(v)
+	}
 	c := o.chunks[ci]
 	if len(c) == chunkMax && ci == len(o.chunks)-1 && i == len(c) {
 		// Appending to a full last chunk: start a new one (lists that
@@ -78,6 +84,11 @@ func (o *ordered[T]) insert(v T) {
 			ci, i, c = ci+1, i-len(c), right
 		}
 	}
+	if len(c) == cap(c) {
+		// A chunk that remove started later has run out of room: move
+		// it to a whole one.
+		c = append(o.newChunk(), c...)
+	}
 	var zero T
 	c = append(c, zero)
 	copy(c[i+1:], c[i:])
@@ -96,10 +107,20 @@ func (o *ordered[T]) remove(v T) bool {
 		return false
 	}
 	o.n--
-	copy(c[i:], c[i+1:])
 	var zero T
-	c[len(c)-1] = zero
-	c = c[:len(c)-1]
+	if i < len(c)/2 && ci < len(o.chunks)-1 {
+		// Nearer the front of a chunk that is not the last, which
+		// inserts seldom reach (pruning takes out the first element):
+		// move the elements before v up one, and start the chunk one
+		// later.
+		copy(c[1:i+1], c[:i])
+		c[0] = zero
+		c = c[1:]
+	} else {
+		copy(c[i:], c[i+1:])
+		c[len(c)-1] = zero
+		c = c[:len(c)-1]
+	}
 	o.chunks[ci] = c
 	switch {
 	case len(c) == 0:
@@ -187,6 +208,13 @@ func (o *ordered[T]) last() (T, bool) {
 	}
 	c := o.chunks[len(o.chunks)-1]
 	return c[len(c)-1], true
+}
+
+// setLast replaces the last element, which must exist, with v, which must
+// be in its place there.
+func (o *ordered[T]) setLast(v T) {
+	c := o.chunks[len(o.chunks)-1]
+	c[len(c)-1] = v
 }
 
 // first returns the first element, if any.

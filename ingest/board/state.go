@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/chatdeck/chatdeck/ingest/event"
@@ -119,17 +120,15 @@ func (b *Board) State() State {
 	st := State{Version: StateVersion, Seq: b.seq, Latest: b.latest, LastPrune: b.lastPrune}
 
 	// Chats: those on the board in key order, then any only an index holds.
-	pos := make(map[*Chat]int, len(b.chats))
-	keys := make([]key, 0, len(b.chats))
-	for k := range b.chats {
-		keys = append(keys, k)
-	}
-	slices.SortFunc(keys, compareKeys)
+	pos := make(map[*Chat]int, b.chats.len())
+	keys := make([]key, 0, b.chats.len())
+	b.chats.all(func(k key, _ *Chat) { keys = append(keys, k) })
+	slices.SortFunc(keys, b.compareKeys)
 	if len(keys) > 0 {
 		st.Chats = make([]StateChat, 0, len(keys))
 	}
 	for _, k := range keys {
-		c := b.chats[k]
+		c := b.chats.get(k)
 		pos[c] = len(st.Chats)
 		st.Chats = append(st.Chats, stateChat(c, false))
 	}
@@ -161,13 +160,13 @@ func (b *Board) State() State {
 		for k := range b.open {
 			open = append(open, k)
 		}
-		slices.SortFunc(open, compareKeys)
+		slices.SortFunc(open, b.compareKeys)
 		st.Open = map[event.Source]map[string]int{}
 		for _, k := range open {
-			m := st.Open[k.source]
+			m := st.Open[b.source(k)]
 			if m == nil {
 				m = map[string]int{}
-				st.Open[k.source] = m
+				st.Open[b.source(k)] = m
 			}
 			m[k.id] = ref(b.open[k])
 		}
@@ -181,21 +180,21 @@ func (b *Board) State() State {
 			st.Agents = append(st.Agents, sa)
 		}
 		slices.SortFunc(st.Agents, func(x, y StateAgent) int {
-			return compareKeys(agentKey(x.Source, x.ID), agentKey(y.Source, y.ID))
+			return cmp.Or(cmp.Compare(x.Source, y.Source), cmp.Compare(strings.ToLower(x.ID), strings.ToLower(y.ID)))
 		})
 	}
-	if len(b.history) > 0 {
+	if b.history.len() > 0 {
 		st.History = map[event.Source]map[string]StateHistory{}
-		for k, h := range b.history {
-			m := st.History[k.source]
+		b.history.all(func(k key, h *History) {
+			m := st.History[b.source(k)]
 			if m == nil {
 				m = map[string]StateHistory{}
-				st.History[k.source] = m
+				st.History[b.source(k)] = m
 			}
 			sh := StateHistory{History: *h, LastChat: h.lastChat}
 			sh.k, sh.heapAt = key{}, 0
 			m[k.id] = sh
-		}
+		})
 	}
 	st.Offline = cloneOffline(b.offline.items)
 	st.Inbox = cloneInbox(b.inbox.items)
@@ -241,16 +240,17 @@ func Restore(cfg Config, st State) (*Board, error) {
 		c := new(Chat)
 		*c = cloneChat(&sc.Chat)
 		c.counted, c.csat, c.waitIndex = sc.Counted, sc.CSAT, -1
-		c.onBoard, c.inEnded, c.ordGroup, c.ordAt, c.openKey = false, false, 0, time.Time{}, ""
+		c.onBoard, c.inEnded, c.ordGroup, c.ordAt, c.openKey, c.k, c.kHash = false, false, 0, time.Time{}, "", key{}, 0
 		chats[i] = c
 		if sc.Gone {
 			continue
 		}
-		k := key{c.Source, c.ID}
-		if b.chats[k] != nil {
+		k := b.key(c.Source, c.ID)
+		if b.chats.get(k) != nil {
 			return nil, fmt.Errorf("board: state holds chat %s/%s twice", c.Source, c.ID)
 		}
-		b.chats[k] = c
+		c.k = k
+		c.kHash = b.chats.put(k, c)
 	}
 	ref := func(what string, i int) (*Chat, error) {
 		if i < 0 || i >= len(chats) {
@@ -297,7 +297,7 @@ func Restore(cfg Config, st State) (*Board, error) {
 			if err != nil {
 				return nil, err
 			}
-			b.setOpen(key{src, id}, c)
+			b.setOpen(b.key(src, id), c)
 		}
 	}
 
@@ -305,7 +305,7 @@ func Restore(cfg Config, st State) (*Board, error) {
 		a := sa.Agent
 		a.fromPoll = sa.FromPoll
 		a.k, a.ordRank, a.ordName, a.ordNameOf = key{}, 0, "", ""
-		k := agentKey(a.Source, a.ID)
+		k := agentKey(b.srcs.code(a.Source), a.ID)
 		if b.agents[k] != nil {
 			return nil, fmt.Errorf("board: state holds agent %s/%s twice", a.Source, a.ID)
 		}
@@ -314,8 +314,9 @@ func Restore(cfg Config, st State) (*Board, error) {
 	for src, m := range st.History {
 		for id, sh := range m {
 			h := sh.History
-			h.lastChat, h.k, h.heapAt = sh.LastChat, key{}, 0
-			b.history[key{src, id}] = &h
+			k := b.key(src, id)
+			h.lastChat, h.k, h.heapAt = sh.LastChat, k, 0
+			b.history.put(k, &h)
 		}
 	}
 	b.offline.items = cloneOffline(st.Offline)
@@ -341,7 +342,7 @@ func Restore(cfg Config, st State) (*Board, error) {
 		b.statuses[src] = slices.Clone(list)
 	}
 	for _, c := range chats {
-		if !c.inEnded && (c.State == Ended || c.State == Missed) && b.chats[key{c.Source, c.ID}] == c {
+		if !c.inEnded && (c.State == Ended || c.State == Missed) && b.chats.get(b.key(c.Source, c.ID)) == c {
 			return nil, fmt.Errorf("board: state's chat %s/%s is %s but not in the ended list", c.Source, c.ID, c.State)
 		}
 	}
@@ -351,16 +352,9 @@ func Restore(cfg Config, st State) (*Board, error) {
 	return b, nil
 }
 
-func compareKeys(x, y key) int {
-	if c := cmp.Compare(x.source, y.source); c != 0 {
-		return c
-	}
-	return cmp.Compare(x.id, y.id)
-}
-
 func stateChat(c *Chat, gone bool) StateChat {
 	sc := StateChat{Chat: cloneChat(c), Counted: c.counted, CSAT: c.csat, Gone: gone}
-	sc.onBoard, sc.inEnded, sc.ordGroup, sc.ordAt, sc.openKey = false, false, 0, time.Time{}, ""
+	sc.onBoard, sc.inEnded, sc.ordGroup, sc.ordAt, sc.openKey, sc.k, sc.kHash = false, false, 0, time.Time{}, "", key{}, 0
 	return sc
 }
 

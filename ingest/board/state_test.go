@@ -359,11 +359,11 @@ func checkIndexes(t *testing.T, b *Board) {
 			t.Fatalf("waiting[%d] = %s/%s state %s waitIndex %d", i, c.Source, c.ID, c.State, c.waitIndex)
 		}
 	}
-	for _, c := range b.chats {
+	b.chats.all(func(_ key, c *Chat) {
 		if c.State != Waiting && c.waitIndex != -1 {
 			t.Fatalf("chat %s/%s is %s with waitIndex %d", c.Source, c.ID, c.State, c.waitIndex)
 		}
-	}
+	})
 }
 
 // sameBoards checks that replica answers every query as orig does.
@@ -387,12 +387,16 @@ func sameBoards(t *testing.T, orig, replica *Board, g *gen, nows ...time.Time) {
 		sameJSON(t, "OfflineMessages", orig.OfflineMessages(n), replica.OfflineMessages(n))
 	}
 	sameJSON(t, "Sources", orig.Sources(), replica.Sources())
-	ids := map[key]bool{}
+	type chatKey struct {
+		source event.Source
+		id     string
+	}
+	ids := map[chatKey]bool{}
 	for _, c := range g.chats {
-		ids[key{c.src, c.id}] = true
+		ids[chatKey{c.src, c.id}] = true
 	}
 	for _, c := range orig.Chats() {
-		ids[key{c.Source, c.ID}] = true
+		ids[chatKey{c.Source, c.ID}] = true
 	}
 	for k := range ids {
 		a, aok := orig.Chat(k.source, k.id)
@@ -533,23 +537,23 @@ func TestRestoreRebuildsIndexes(t *testing.T) {
 		t.Fatalf("queue = %+v, want c1, c3", got)
 	}
 	for id, want := range map[string]int{"c1": 0, "c3": 1, "c2": -1, "c4": -1, "c5": -1} {
-		if c := r.chats[key{event.Comm100, id}]; c == nil || c.waitIndex != want {
+		if c := r.chats.get(r.key(event.Comm100, id)); c == nil || c.waitIndex != want {
 			t.Errorf("%s: %+v, want waitIndex %d", id, c, want)
 		}
 	}
-	if c := r.chats[key{event.Comm100, "c4"}]; !c.counted || !c.csat {
+	if c := r.chats.get(r.key(event.Comm100, "c4")); !c.counted || !c.csat {
 		t.Errorf("c4 counted %v csat %v, want both", c.counted, c.csat)
 	}
-	if c := r.chats[key{event.Comm100, "c2"}]; !c.counted || c.csat {
+	if c := r.chats.get(r.key(event.Comm100, "c2")); !c.counted || c.csat {
 		t.Errorf("c2 counted %v csat %v, want counted only", c.counted, c.csat)
 	}
-	if c := r.open[key{event.Comm100, "v3"}]; c == nil || c.ID != "c3" || c != r.chats[key{event.Comm100, "c3"}] {
+	if c := r.open[r.key(event.Comm100, "v3")]; c == nil || c.ID != "c3" || c != r.chats.get(r.key(event.Comm100, "c3")) {
 		t.Errorf("open[v3] = %+v, want chat c3 itself", c)
 	}
 	if len(r.open) != 3 {
 		t.Errorf("open index holds %d visitors, want 3 (v1, v2, v3)", len(r.open))
 	}
-	if len(r.ended) != 2 || r.ended[0].ID != "c4" || r.ended[1].ID != "c5" || r.ended[1] != r.chats[key{event.Comm100, "c5"}] {
+	if len(r.ended) != 2 || r.ended[0].ID != "c4" || r.ended[1].ID != "c5" || r.ended[1] != r.chats.get(r.key(event.Comm100, "c5")) {
 		t.Errorf("ended = %v, want c4, c5", r.ended)
 	}
 	m := r.Metrics(at(40))
@@ -571,7 +575,7 @@ func TestRestoreRebuildsIndexes(t *testing.T) {
 		b.Apply(&event.Event{Seq: 9, Source: event.Comm100, Kind: event.ChatStarted, ChatID: "c3", ReceivedAt: at(50),
 			Agents: []event.Agent{{ID: "B2", Name: "Bob"}}})
 	}
-	if q := r.Queue(at(60), 0, -1); len(q) != 1 || q[0].ChatID != "c1" || r.chats[key{event.Comm100, "c1"}].waitIndex != 0 {
+	if q := r.Queue(at(60), 0, -1); len(q) != 1 || q[0].ChatID != "c1" || r.chats.get(r.key(event.Comm100, "c1")).waitIndex != 0 {
 		t.Errorf("after c3 answered, replica queue = %+v", q)
 	}
 	sameJSON(t, "View", f.b.View(at(60)), r.View(at(60)))
@@ -597,7 +601,7 @@ func TestRestoreKeepsForgottenChats(t *testing.T) {
 		t.Fatalf("state = %s", mustJSON(t, st))
 	}
 	r := roundTrip(t, stateCfg, st)
-	if len(r.ended) != 1 || r.ended[0] == r.chats[key{event.Comm100, "visitor:p1"}] || r.ended[0].State != Missed {
+	if len(r.ended) != 1 || r.ended[0] == r.chats.get(r.key(event.Comm100, "visitor:p1")) || r.ended[0].State != Missed {
 		t.Errorf("restored ended list = %v, want the forgotten missed chat", r.ended)
 	}
 	sameJSON(t, "State", f.b.State(), r.State())
@@ -790,7 +794,7 @@ func benchBoard(tb testing.TB, n int) *Board {
 				{From: event.FromVisitor, Text: "It is 12345", At: t.Add(40 * time.Second)},
 				{From: event.FromAgent, Name: "Ann", Text: "Thanks, it ships tomorrow.", At: t.Add(2 * time.Minute)}}})
 	}
-	if got := len(b.chats); got != n {
+	if got := b.chats.len(); got != n {
 		tb.Fatalf("bench board holds %d chats, want %d", got, n)
 	}
 	return b

@@ -183,8 +183,8 @@ func (b *Board) eachChat(offset int, fn func(*Chat) bool) {
 			continue
 		}
 		more := true
-		list.eachBack(offset, func(c *Chat) bool {
-			more = fn(c)
+		list.eachBack(offset, func(e chatEntry) bool {
+			more = fn(e.c)
 			return more
 		})
 		if !more {
@@ -198,7 +198,7 @@ func (b *Board) eachChat(offset int, fn func(*Chat) bool) {
 // ended and missed, most recently updated first within each (then by id
 // and source).
 func (b *Board) Chats() []Chat {
-	out := make([]Chat, 0, len(b.chats))
+	out := make([]Chat, 0, b.chats.len())
 	b.eachChat(0, func(c *Chat) bool {
 		out = append(out, chatCopy(c))
 		return true
@@ -220,11 +220,15 @@ func chatCopy(c *Chat) Chat {
 }
 
 // ChatCount is the number of chats on the board, ended ones included.
-func (b *Board) ChatCount() int { return len(b.chats) }
+func (b *Board) ChatCount() int { return b.chats.len() }
 
 // Chat returns one chat by source and id.
 func (b *Board) Chat(source event.Source, id string) (Chat, bool) {
-	c := b.chats[key{source, id}]
+	src, ok := b.srcs.lookup(source)
+	if !ok {
+		return Chat{}, false
+	}
+	c := b.chats.get(key{src, id})
 	if c == nil {
 		return Chat{}, false
 	}
@@ -382,7 +386,7 @@ func (b *Board) ChatSummariesPage(offset, limit int) []ChatSummary {
 func (b *Board) ChatSummariesWhere(keep func(*ChatSummary) bool, offset, limit int) (total int, page []ChatSummary) {
 	offset = max(offset, 0)
 	if keep == nil {
-		total = len(b.chats)
+		total = b.chats.len()
 		page = make([]ChatSummary, 0, pageCap(total, offset, limit))
 		b.eachChat(offset, func(c *Chat) bool {
 			if limit >= 0 && len(page) >= limit {
@@ -441,8 +445,10 @@ func (b *Board) summary(c *Chat, agents []string) ChatSummary {
 
 // AgentName returns an agent's name as the board knows it, else the id.
 func (b *Board) AgentName(source event.Source, id string) string {
-	if ag := b.agents[agentKey(source, id)]; ag != nil && ag.Name != "" {
-		return ag.Name
+	if src, ok := b.srcs.lookup(source); ok {
+		if ag := b.findAgent(src, id); ag != nil && ag.Name != "" {
+			return ag.Name
+		}
 	}
 	return id
 }
