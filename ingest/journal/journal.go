@@ -663,7 +663,7 @@ func (j *Journal) Close() error {
 // closeDBs closes the prepared statements and both databases.
 func (j *Journal) closeDBs() error {
 	var errs []error
-	for _, s := range []*sql.Stmt{j.w.stmtInsert, j.w.stmtByKey, j.w.stmtLatest} {
+	for _, s := range []*sql.Stmt{j.w.stmtInsert, j.w.stmtKeys, j.w.stmtLatest} {
 		if s != nil {
 			errs = append(errs, s.Close())
 		}

@@ -1283,3 +1283,87 @@ func TestOpenMigratesVersion1(t *testing.T) {
 		t.Errorf("SaveCheckpoint after migration: %v", err)
 	}
 }
+
+// TestDedupeWithinOneBatch: in one batch of 150 appends (more than one
+// lookup of keysPerLookup keys), each repeated payload is a duplicate of
+// its first append, stored or earlier in the batch, and each new one is
+// stored once.
+func TestDedupeWithinOneBatch(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "j.db")
+	// Stored before the batch: payloads 0..9.
+	j0 := openT(t, Options{Path: path})
+	before := map[int]int64{}
+	for i := range 10 {
+		before[i], _ = appendT(t, j0, Record{Source: "comm100", Kind: "k", Payload: fmt.Appendf(nil, `{"p":%d}`, i)}, DedupeContent)
+	}
+	j0.Close()
+	g := newGate()
+	j := openT(t, Options{Path: path, onBatch: g.onBatch})
+	// Hold the writer on one append, then queue 150 more: payloads 0..49,
+	// each three times.
+	first := make(chan error, 1)
+	go func() {
+		_, _, err := j.Append(ctx, Record{Source: "comm100", Kind: "k", Payload: []byte(`{"hold":1}`)}, DedupeContent)
+		first <- err
+	}()
+	<-g.taken
+	const n = 150
+	type res struct {
+		seq int64
+		dup bool
+		err error
+	}
+	out := make([]res, n)
+	var wg, started sync.WaitGroup
+	started.Add(n)
+	for i := range n {
+		wg.Go(func() {
+			started.Done()
+			out[i].seq, out[i].dup, out[i].err = j.Append(ctx,
+				Record{Source: "comm100", Kind: "k", Payload: fmt.Appendf(nil, `{"p":%d}`, i%50)}, DedupeContent)
+		})
+	}
+	started.Wait()
+	time.Sleep(20 * time.Millisecond) // let them reach the writer's queue; not an assertion
+	close(g.release)
+	wg.Wait()
+	if err := <-first; err != nil {
+		t.Fatal(err)
+	}
+	if sizes := g.batchSizes(); slices.Max(sizes) <= keysPerLookup {
+		t.Fatalf("batch sizes %v: no batch of more than %d appends formed", sizes, keysPerLookup)
+	}
+	bySeq := map[int64]int{} // seq -> payload
+	for i, r := range out {
+		p := i % 50
+		if r.err != nil {
+			t.Fatalf("append %d: %v", i, r.err)
+		}
+		if seq, ok := before[p]; ok {
+			if !r.dup || r.seq != seq {
+				t.Errorf("payload %d (stored before): seq %d dup %v, want %d dup", p, r.seq, r.dup, seq)
+			}
+			continue
+		}
+		if prev, ok := bySeq[r.seq]; ok && prev != p {
+			t.Errorf("seq %d answered for payloads %d and %d", r.seq, prev, p)
+		}
+		bySeq[r.seq] = p
+	}
+	if len(bySeq) != 40 {
+		t.Errorf("%d distinct seqs for the 40 new payloads, want 40", len(bySeq))
+	}
+	dups := 0
+	for _, r := range out {
+		if r.dup {
+			dups++
+		}
+	}
+	if want := n - 40; dups != want {
+		t.Errorf("%d duplicates, want %d (30 of the payloads stored before, 80 repeats in the batch)", dups, want)
+	}
+	if count, _, err := j.Stats(ctx); err != nil || count != 10+1+40 {
+		t.Errorf("journal holds %d records (%v), want %d", count, err, 10+1+40)
+	}
+}
