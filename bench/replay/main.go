@@ -6,18 +6,27 @@
 //	    ending now) through the hub, as serve would: decoded, deduplicated,
 //	    group-committed. Skipped if the journal already holds them.
 //	replay -db DIR/journal.db
-//	    opens the hub on it as serve does at start (the board rebuilt by
-//	    replaying the journal) and prints how long that took, the events
-//	    per second, the heap left live once replayed, and the process's
-//	    peak resident memory.
+//	    opens the hub on it as serve does at start with no checkpoint to
+//	    start from (the board rebuilt by replaying the whole journal) and
+//	    prints how long that took, the events per second, the heap left
+//	    live once replayed, and the process's peak resident memory.
+//	replay -checkpoint -tail N -db DIR/journal.db
+//	    saves a checkpoint of the board as it was N events before the
+//	    journal's end (N = 0: as a clean exit leaves it).
+//	replay -from-checkpoint -db DIR/journal.db
+//	    opens the hub as serve does at start: the checkpoint restored,
+//	    then the events after it replayed; prints the same figures, the
+//	    events replayed being the tail. The checkpoint is put back as it
+//	    was afterwards, so that runs can repeat.
 //
-// bench/replay.sh runs the second form several times, each in a fresh
+// bench/replay.sh runs the measuring forms several times, each in a fresh
 // process, and prints the medians.
 package main
 
 import (
 	"bufio"
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -44,6 +53,9 @@ func main() {
 	events := flag.Int("events", 1_000_000, "events to journal (-make)")
 	db := flag.String("db", "", "the journal file")
 	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of the replay here")
+	checkpoint := flag.Bool("checkpoint", false, "save a checkpoint -tail events before the end")
+	tail := flag.Int64("tail", 0, "events after the checkpoint (-checkpoint)")
+	fromCheckpoint := flag.Bool("from-checkpoint", false, "measure a start-up from the checkpoint")
 	flag.Parse()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -53,8 +65,10 @@ func main() {
 		err = errors.New("-db is required")
 	case *mk:
 		err = makeJournal(ctx, *db, *events, os.Stdout)
+	case *checkpoint:
+		err = saveCheckpoint(ctx, *db, *tail, os.Stdout)
 	default:
-		err = measure(ctx, *db, *cpuprofile, os.Stdout)
+		err = measure(ctx, *db, *cpuprofile, *fromCheckpoint, os.Stdout)
 	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "replay:", err)
@@ -62,14 +76,59 @@ func main() {
 	}
 }
 
-// options are serve's: the default retention and board.
-func options(path string) hub.Config {
+// options are serve's: the default retention and board; checkpoints off
+// (the whole journal replayed at start) unless checkpoints.
+func options(path string, checkpoints bool) hub.Config {
+	every := time.Duration(-1)
+	if checkpoints {
+		every = 0
+	}
 	return hub.Config{Journal: journal.Options{Path: path, MaxAge: 720 * time.Hour, MaxBytes: 2 << 30},
-		Board: board.Config{}, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
+		Board: board.Config{}, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), CheckpointEvery: every}
 }
 
+// saveCheckpoint saves the checkpoint serve would have saved tail events
+// before the journal's end.
+func saveCheckpoint(ctx context.Context, path string, tail int64, out io.Writer) error {
+	cfg := options(path, false)
+	j, err := journal.Open(ctx, cfg.Journal)
+	if err != nil {
+		return err
+	}
+	defer j.Close()
+	last, err := j.LastSeq(ctx)
+	if err != nil {
+		return err
+	}
+	upTo := last - tail
+	b := board.New(cfg.Board)
+	err = j.Replay(ctx, 0, func(r journal.Record) error {
+		if r.Seq > upTo {
+			return errStop
+		}
+		ev, _ := hub.RecordEvent(r)
+		b.Apply(&ev)
+		return nil
+	})
+	if err != nil && !errors.Is(err, errStop) {
+		return err
+	}
+	state, err := json.Marshal(b.State())
+	if err != nil {
+		return err
+	}
+	cp := journal.Checkpoint{Seq: b.Cursor(), SavedAt: time.Now().UTC(), Fingerprint: hub.Fingerprint(cfg.Board), State: state}
+	if err := j.SaveCheckpoint(ctx, cp); err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "checkpoint at %d of %d (%d events after it), %.1f MiB\n", cp.Seq, last, last-cp.Seq, float64(len(state))/(1<<20))
+	return nil
+}
+
+var errStop = errors.New("stop")
+
 func makeJournal(ctx context.Context, path string, n int, out io.Writer) error {
-	h, err := hub.Open(ctx, options(path))
+	h, err := hub.Open(ctx, options(path, false))
 	if err != nil {
 		return err
 	}
@@ -134,9 +193,32 @@ func makeJournal(ctx context.Context, path string, n int, out io.Writer) error {
 	return errors.Join(err, h.Close())
 }
 
-func measure(ctx context.Context, path, cpuprofile string, out io.Writer) error {
+func measure(ctx context.Context, path, cpuprofile string, fromCheckpoint bool, out io.Writer) error {
 	if _, err := os.Stat(path); err != nil {
 		return fmt.Errorf("no journal: %w (make it with -make)", err)
+	}
+	var cp journal.Checkpoint
+	if fromCheckpoint {
+		// The hub saves a new checkpoint on Close: put this one back after.
+		j, err := journal.Open(ctx, options(path, false).Journal)
+		if err != nil {
+			return err
+		}
+		var ok bool
+		cp, ok, err = j.LoadCheckpoint(ctx)
+		_ = j.Close()
+		if err != nil || !ok {
+			return fmt.Errorf("no checkpoint (make it with -checkpoint): %w", err)
+		}
+		defer func() {
+			j, err := journal.Open(ctx, options(path, false).Journal)
+			if err == nil {
+				err = errors.Join(j.SaveCheckpoint(ctx, cp), j.Close())
+			}
+			if err != nil {
+				fmt.Fprintln(os.Stderr, "replay: putting the checkpoint back:", err)
+			}
+		}()
 	}
 	if cpuprofile != "" {
 		f, err := os.Create(cpuprofile)
@@ -149,7 +231,7 @@ func measure(ctx context.Context, path, cpuprofile string, out io.Writer) error 
 		}
 	}
 	t0 := time.Now()
-	h, err := hub.Open(ctx, options(path))
+	h, err := hub.Open(ctx, options(path, fromCheckpoint))
 	if cpuprofile != "" {
 		pprof.StopCPUProfile()
 	}
@@ -157,14 +239,14 @@ func measure(ctx context.Context, path, cpuprofile string, out io.Writer) error 
 		return err
 	}
 	took := time.Since(t0)
-	n := h.Cursor()
+	n := h.Cursor() - cp.Seq
 	var chats, agents int
 	h.Read(func(b *board.Board) { chats, agents = len(b.Chats()), len(b.Agents()) })
 	runtime.GC()
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
-	fmt.Fprintf(out, "REPLAY events=%d seconds=%.2f events_per_s=%.0f live_heap_mb=%.1f peak_rss_mb=%.1f board_chats=%d board_agents=%d\n",
-		n, took.Seconds(), float64(n)/took.Seconds(), float64(ms.HeapAlloc)/(1<<20), peakRSS()/(1<<10), chats, agents)
+	fmt.Fprintf(out, "REPLAY from_checkpoint=%d events=%d seconds=%.2f events_per_s=%.0f live_heap_mb=%.1f peak_rss_mb=%.1f board_chats=%d board_agents=%d\n",
+		cp.Seq, n, took.Seconds(), float64(n)/took.Seconds(), float64(ms.HeapAlloc)/(1<<20), peakRSS()/(1<<10), chats, agents)
 	return h.Close()
 }
 

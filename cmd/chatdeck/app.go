@@ -68,8 +68,9 @@ func startApp(ctx context.Context, cfg Config, token string, log *slog.Logger, o
 		Journal: journal.Options{Path: cfg.DB, MaxAge: cfg.RetentionAge, MaxBytes: cfg.RetentionBytes, Logger: log},
 		Board: board.Config{SLTarget: cfg.SLTarget, Window: cfg.Window, ShortAbandon: cfg.ShortAbandon,
 			Capacity: cfg.Capacity, Location: loc},
-		Logger:        log,
-		ObserveCommit: a.metrics.Commit,
+		Logger:          log,
+		ObserveCommit:   a.metrics.Commit,
+		CheckpointEvery: cfg.CheckpointEvery,
 	})
 	if err != nil {
 		return nil, err

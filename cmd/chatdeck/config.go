@@ -27,13 +27,16 @@ type Config struct {
 	MaxBody        int64         `koanf:"max_body"`
 	RetentionAge   time.Duration `koanf:"retention_age"`
 	RetentionBytes int64         `koanf:"retention_bytes"`
-	SLTarget       time.Duration `koanf:"sl_target"`
-	Window         time.Duration `koanf:"window"`
-	ShortAbandon   time.Duration `koanf:"short_abandon"`
-	Capacity       int           `koanf:"capacity"`
-	Timezone       string        `koanf:"timezone"`
-	LogLevel       string        `koanf:"log_level"`
-	LogFile        string        `koanf:"log_file"`
+	// CheckpointEvery is how often the board is saved in the journal, so
+	// that a start-up replays only what came after (negative: never).
+	CheckpointEvery time.Duration `koanf:"checkpoint_every"`
+	SLTarget        time.Duration `koanf:"sl_target"`
+	Window          time.Duration `koanf:"window"`
+	ShortAbandon    time.Duration `koanf:"short_abandon"`
+	Capacity        int           `koanf:"capacity"`
+	Timezone        string        `koanf:"timezone"`
+	LogLevel        string        `koanf:"log_level"`
+	LogFile         string        `koanf:"log_file"`
 	// TLSCert and TLSKey are PEM files: with both set the listener speaks
 	// HTTPS only.
 	TLSCert string `koanf:"tls_cert"`
@@ -88,6 +91,7 @@ var settings = []setting{
 	{"webhook_burst", "webhook-burst", "CHATDECK_WEBHOOK_BURST", "200", "webhooks one client address may send at once"},
 	{"retention_age", "retention-age", "CHATDECK_RETENTION_AGE", "720h", "journal keeps events this long (0: forever)"},
 	{"retention_bytes", "retention-bytes", "CHATDECK_RETENTION_BYTES", "2147483648", "journal keeps at most this many payload bytes (0: no limit)"},
+	{"checkpoint_every", "checkpoint-every", "CHATDECK_CHECKPOINT_EVERY", "5m", "save the board in the journal this often, and on exit, so that start-up replays only what came after (-1s: never; start-up replays the whole journal)"},
 	{"sl_target", "sl-target", "CHATDECK_SL_TARGET", "30s", "service level target: answered within this"},
 	{"window", "window", "CHATDECK_WINDOW", "30m", "rolling window of the windowed metrics"},
 	{"short_abandon", "short-abandon", "CHATDECK_SHORT_ABANDON", "5s", "visitors leaving sooner than this are short abandons"},

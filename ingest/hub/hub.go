@@ -28,6 +28,11 @@ type Config struct {
 	// ObserveCommit, if set, is told how long each Ingest waited for its
 	// durable commit.
 	ObserveCommit func(time.Duration)
+	// CheckpointEvery is how often the board is saved in the journal (and
+	// it is saved on Close), so that start-up replays only what came after
+	// (checkpoint.go). Zero means every 5 minutes; negative means never:
+	// start-up then replays the whole journal.
+	CheckpointEvery time.Duration
 }
 
 // Hub is the journal and the board behind one lock. Create it with Open.
@@ -45,6 +50,15 @@ type Hub struct {
 	drops   int64
 	// streaming is len(subs), readable without the lock.
 	streaming atomic.Int64
+
+	// Checkpoints (checkpoint.go): saving serialises saves; savedSeq is
+	// the cursor saved last (under saving, or before the hub is shared).
+	fingerprint string
+	saving      sync.Mutex
+	savedSeq    int64
+	stopSaving  chan struct{} // nil when checkpoints are off
+	saverDone   chan struct{}
+	closeSaver  sync.Once
 }
 
 // PollStatus is a poller's freshness, as the poller reports it.
@@ -69,24 +83,44 @@ func Open(ctx context.Context, cfg Config) (*Hub, error) {
 		return nil, fmt.Errorf("hub: %w", err)
 	}
 	h.journal = j
-	if err := h.replay(ctx); err != nil {
+	h.fingerprint = fingerprint(h.board.Config())
+	if err := h.replay(ctx, cfg.CheckpointEvery >= 0); err != nil {
 		_ = j.Close()
 		return nil, fmt.Errorf("hub: replay: %w", err)
+	}
+	if cfg.CheckpointEvery >= 0 {
+		every := cfg.CheckpointEvery
+		if every == 0 {
+			every = defaultCheckpointEvery
+		}
+		h.stopSaving, h.saverDone = make(chan struct{}), make(chan struct{})
+		go func() {
+			defer close(h.saverDone)
+			h.checkpoints(every, h.stopSaving)
+		}()
 	}
 	return h, nil
 }
 
-func (h *Hub) replay(ctx context.Context) error {
+// replay rebuilds the board: from the checkpoint, if useCheckpoint and
+// there is one it can use, then from the events journalled after it.
+func (h *Hub) replay(ctx context.Context, useCheckpoint bool) error {
 	start := time.Now()
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	n, bad, err := replayJournal(ctx, h.journal, runtime.GOMAXPROCS(0), h.board.Apply)
+	var after int64
+	if useCheckpoint {
+		after = h.restore(ctx)
+	}
+	restored := time.Since(start)
+	n, bad, err := replayJournal(ctx, h.journal, after, runtime.GOMAXPROCS(0), h.board.Apply)
 	if err != nil {
 		return err
 	}
 	took := time.Since(start)
-	h.log.Info("journal replayed", "events", n, "undecodable", bad, "took", took.Round(time.Millisecond),
-		"events_per_sec", int(float64(n)/max(took.Seconds(), 1e-9)))
+	h.log.Info("journal replayed", "checkpoint_cursor", after, "checkpoint_restore", restored.Round(time.Millisecond),
+		"events", n, "undecodable", bad, "took", took.Round(time.Millisecond),
+		"events_per_sec", int(float64(n)/max((took-restored).Seconds(), 1e-9)))
 	return nil
 }
 
@@ -108,7 +142,7 @@ const replayBatchSize = 256
 // journal is read ahead a few batches at most, so memory stays bounded
 // whatever its size. It returns the events applied and how many of them
 // no longer decoded (applied as Unrecognised, see RecordEvent).
-func replayJournal(parent context.Context, j *journal.Journal, workers int, apply func(*event.Event)) (n, bad int, err error) {
+func replayJournal(parent context.Context, j *journal.Journal, after int64, workers int, apply func(*event.Event)) (n, bad int, err error) {
 	ctx, cancel := context.WithCancel(parent)
 	defer cancel()
 	workers = max(workers, 1)
@@ -145,7 +179,7 @@ func replayJournal(parent context.Context, j *journal.Journal, workers int, appl
 			return nil
 		}
 		b := &replayBatch{done: make(chan struct{})}
-		err := j.Replay(ctx, 0, func(r journal.Record) error {
+		err := j.Replay(ctx, after, func(r journal.Record) error {
 			b.recs = append(b.recs, r)
 			if len(b.recs) < replayBatchSize {
 				return nil
@@ -395,8 +429,22 @@ func (h *Hub) Health(ctx context.Context) (problems map[string]string, unhealthy
 	return problems, unhealthy
 }
 
-// Close closes the journal. Ingest after Close fails.
+// Close saves the board's checkpoint (unless checkpoints are off) and
+// closes the journal. Ingest after Close fails. A failed save is logged:
+// the next start-up then replays more of the journal, nothing is lost.
 func (h *Hub) Close() error {
+	h.closeSaver.Do(func() {
+		if h.stopSaving == nil {
+			return
+		}
+		close(h.stopSaving)
+		<-h.saverDone
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		if err := h.Checkpoint(ctx); err != nil && !errors.Is(err, journal.ErrClosed) {
+			h.log.Error("hub: saving the board's checkpoint on close", "err", err)
+		}
+	})
 	if err := h.journal.Close(); err != nil && !errors.Is(err, journal.ErrClosed) {
 		return fmt.Errorf("hub: close: %w", err)
 	}

@@ -19,11 +19,12 @@ import (
 var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
 
 // fill journals n webhooks of the demo scenario through Ingest, in order,
-// then a payload that no longer decodes.
+// then a payload that no longer decodes. It saves no checkpoint: the
+// tests here are of replaying the whole journal.
 func fill(t *testing.T, path string, n int) {
 	t.Helper()
 	ctx := context.Background()
-	h, err := Open(ctx, Config{Journal: journal.Options{Path: path}, Logger: quiet})
+	h, err := Open(ctx, Config{Journal: journal.Options{Path: path}, Logger: quiet, CheckpointEvery: -1})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -93,7 +94,7 @@ func TestReplayInParallelIsInOrder(t *testing.T) {
 		}
 		got := board.New(board.Config{})
 		var seqs []int64
-		applied, bad, err := replayJournal(context.Background(), j, workers, func(ev *event.Event) {
+		applied, bad, err := replayJournal(context.Background(), j, 0, workers, func(ev *event.Event) {
 			seqs = append(seqs, ev.Seq)
 			got.Apply(ev)
 		})
@@ -134,7 +135,7 @@ func TestReplayStopsWithItsContext(t *testing.T) {
 	defer j.Close()
 	ctx, cancel := context.WithCancel(context.Background())
 	applied := 0
-	_, _, err = replayJournal(ctx, j, 2, func(*event.Event) {
+	_, _, err = replayJournal(ctx, j, 0, 2, func(*event.Event) {
 		if applied++; applied == 10 {
 			cancel()
 		}

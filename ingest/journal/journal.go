@@ -207,7 +207,7 @@ const (
 	defaultMaxBatch       = 512
 	defaultBusyTimeout    = 5 * time.Second
 
-	schemaVersion         = 1
+	schemaVersion         = 2
 	replayChunk           = 1000 // records per read query in Replay
 	writerCacheKiB        = 32 << 10
 	walCheckpointPages    = 8192
@@ -401,8 +401,20 @@ CREATE INDEX IF NOT EXISTS events_received_at ON events (received_at);
 PRAGMA user_version = 1;
 `
 
-// migrate creates the schema in a fresh file and refuses a file written by a
-// newer version.
+// Version 2 adds the checkpoint (checkpoint.go): one row at most.
+const schemaV2 = `
+CREATE TABLE IF NOT EXISTS checkpoints (
+	id          INTEGER PRIMARY KEY CHECK (id = 1),
+	seq         INTEGER NOT NULL,
+	saved_at    INTEGER NOT NULL,
+	fingerprint TEXT    NOT NULL,
+	state       BLOB    NOT NULL
+);
+PRAGMA user_version = 2;
+`
+
+// migrate creates the schema in a fresh file, brings an older one up to
+// date, and refuses a file written by a newer version.
 func (j *Journal) migrate(ctx context.Context) error {
 	var v int
 	if err := j.wdb.QueryRowContext(ctx, "PRAGMA user_version").Scan(&v); err != nil {
@@ -419,8 +431,13 @@ func (j *Journal) migrate(ctx context.Context) error {
 		return fmt.Errorf("create schema: %w", err)
 	}
 	defer tx.Rollback() //nolint:errcheck // after Commit this is a no-op
-	if _, err := tx.ExecContext(ctx, schemaV1); err != nil {
-		return fmt.Errorf("create schema: %w", err)
+	if v < 1 {
+		if _, err := tx.ExecContext(ctx, schemaV1); err != nil {
+			return fmt.Errorf("create schema: %w", err)
+		}
+	}
+	if _, err := tx.ExecContext(ctx, schemaV2); err != nil {
+		return fmt.Errorf("migrate schema to version 2: %w", err)
 	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("create schema: %w", err)
@@ -646,7 +663,7 @@ func (j *Journal) Close() error {
 // closeDBs closes the prepared statements and both databases.
 func (j *Journal) closeDBs() error {
 	var errs []error
-	for _, s := range []*sql.Stmt{j.w.stmtInsert, j.w.stmtByKey, j.w.stmtLatest} {
+	for _, s := range []*sql.Stmt{j.w.stmtInsert, j.w.stmtKeys, j.w.stmtLatest} {
 		if s != nil {
 			errs = append(errs, s.Close())
 		}

@@ -689,7 +689,7 @@ func TestOpenRejectsNewerSchema(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := db.Exec("PRAGMA user_version = 2"); err != nil {
+	if _, err := db.Exec("PRAGMA user_version = 3"); err != nil {
 		t.Fatal(err)
 	}
 	db.Close()
@@ -698,7 +698,7 @@ func TestOpenRejectsNewerSchema(t *testing.T) {
 		j.Close()
 		t.Fatal("Open accepted a schema from the future")
 	}
-	if !strings.Contains(err.Error(), "schema version 2") || !strings.Contains(err.Error(), path) {
+	if !strings.Contains(err.Error(), "schema version 3") || !strings.Contains(err.Error(), path) {
 		t.Errorf("error %q should name the version and the path", err)
 	}
 }
@@ -1184,7 +1184,7 @@ func TestPragmas(t *testing.T) {
 		return v
 	}
 	for db, want := range map[*sql.DB]map[string]string{
-		j.wdb: {"journal_mode": "wal", "synchronous": "2", "busy_timeout": "1234", "foreign_keys": "1", "query_only": "0", "user_version": "1"},
+		j.wdb: {"journal_mode": "wal", "synchronous": "2", "busy_timeout": "1234", "foreign_keys": "1", "query_only": "0", "user_version": "2"},
 		j.rdb: {"journal_mode": "wal", "busy_timeout": "1234", "query_only": "1"},
 	} {
 		for name, w := range want {
@@ -1216,5 +1216,154 @@ func TestPragmas(t *testing.T) {
 	tx.Rollback()
 	if err == nil {
 		t.Error("another connection could write while the writer's transaction was open: not BEGIN IMMEDIATE")
+	}
+}
+
+func TestCheckpointSavedReplacedAndKeptAcrossReopen(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "j.db")
+	j, err := Open(t.Context(), Options{Path: path, Logger: quiet})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok, err := j.LoadCheckpoint(t.Context()); err != nil || ok {
+		t.Fatalf("LoadCheckpoint on a new journal = ok %v, err %v; want none", ok, err)
+	}
+	at := time.Date(2026, 3, 2, 8, 30, 0, 123, time.UTC)
+	for i, cp := range []Checkpoint{
+		{Seq: 7, SavedAt: at, Fingerprint: "a", State: []byte(`{"x":1}`)},
+		{Seq: 9, SavedAt: at.Add(time.Minute), Fingerprint: "b", State: []byte(`{"x":2}`)},
+	} {
+		if err := j.SaveCheckpoint(t.Context(), cp); err != nil {
+			t.Fatalf("save %d: %v", i, err)
+		}
+	}
+	j.Close()
+	if err := j.SaveCheckpoint(t.Context(), Checkpoint{Seq: 10}); !errors.Is(err, ErrClosed) {
+		t.Errorf("SaveCheckpoint after Close = %v, want ErrClosed", err)
+	}
+	j2, err := Open(t.Context(), Options{Path: path, Logger: quiet})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer j2.Close()
+	cp, ok, err := j2.LoadCheckpoint(t.Context())
+	if err != nil || !ok {
+		t.Fatalf("LoadCheckpoint after reopen = ok %v, err %v", ok, err)
+	}
+	if cp.Seq != 9 || !cp.SavedAt.Equal(at.Add(time.Minute)) || cp.Fingerprint != "b" || string(cp.State) != `{"x":2}` {
+		t.Errorf("checkpoint = %+v %s, want the second one saved", cp, cp.State)
+	}
+}
+
+func TestOpenMigratesVersion1(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "j.db")
+	db, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec(schemaV1); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec(`INSERT INTO events (received_at, source, kind, key, payload) VALUES (1, 'comm100', 'chat_ended', x'00', '{}')`); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	j, err := Open(t.Context(), Options{Path: path, Logger: quiet})
+	if err != nil {
+		t.Fatalf("Open of a version 1 journal: %v", err)
+	}
+	defer j.Close()
+	if err := j.Ping(t.Context()); err != nil {
+		t.Errorf("Ping after migration: %v", err)
+	}
+	if seq, err := j.LastSeq(t.Context()); err != nil || seq != 1 {
+		t.Errorf("LastSeq after migration = %d, %v; want the record kept", seq, err)
+	}
+	if err := j.SaveCheckpoint(t.Context(), Checkpoint{Seq: 1, State: []byte("{}")}); err != nil {
+		t.Errorf("SaveCheckpoint after migration: %v", err)
+	}
+}
+
+// TestDedupeWithinOneBatch: in one batch of 150 appends (more than one
+// lookup of keysPerLookup keys), each repeated payload is a duplicate of
+// its first append, stored or earlier in the batch, and each new one is
+// stored once.
+func TestDedupeWithinOneBatch(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "j.db")
+	// Stored before the batch: payloads 0..9.
+	j0 := openT(t, Options{Path: path})
+	before := map[int]int64{}
+	for i := range 10 {
+		before[i], _ = appendT(t, j0, Record{Source: "comm100", Kind: "k", Payload: fmt.Appendf(nil, `{"p":%d}`, i)}, DedupeContent)
+	}
+	j0.Close()
+	g := newGate()
+	j := openT(t, Options{Path: path, onBatch: g.onBatch})
+	// Hold the writer on one append, then queue 150 more: payloads 0..49,
+	// each three times.
+	first := make(chan error, 1)
+	go func() {
+		_, _, err := j.Append(ctx, Record{Source: "comm100", Kind: "k", Payload: []byte(`{"hold":1}`)}, DedupeContent)
+		first <- err
+	}()
+	<-g.taken
+	const n = 150
+	type res struct {
+		seq int64
+		dup bool
+		err error
+	}
+	out := make([]res, n)
+	var wg, started sync.WaitGroup
+	started.Add(n)
+	for i := range n {
+		wg.Go(func() {
+			started.Done()
+			out[i].seq, out[i].dup, out[i].err = j.Append(ctx,
+				Record{Source: "comm100", Kind: "k", Payload: fmt.Appendf(nil, `{"p":%d}`, i%50)}, DedupeContent)
+		})
+	}
+	started.Wait()
+	time.Sleep(20 * time.Millisecond) // let them reach the writer's queue; not an assertion
+	close(g.release)
+	wg.Wait()
+	if err := <-first; err != nil {
+		t.Fatal(err)
+	}
+	if sizes := g.batchSizes(); slices.Max(sizes) <= keysPerLookup {
+		t.Fatalf("batch sizes %v: no batch of more than %d appends formed", sizes, keysPerLookup)
+	}
+	bySeq := map[int64]int{} // seq -> payload
+	for i, r := range out {
+		p := i % 50
+		if r.err != nil {
+			t.Fatalf("append %d: %v", i, r.err)
+		}
+		if seq, ok := before[p]; ok {
+			if !r.dup || r.seq != seq {
+				t.Errorf("payload %d (stored before): seq %d dup %v, want %d dup", p, r.seq, r.dup, seq)
+			}
+			continue
+		}
+		if prev, ok := bySeq[r.seq]; ok && prev != p {
+			t.Errorf("seq %d answered for payloads %d and %d", r.seq, prev, p)
+		}
+		bySeq[r.seq] = p
+	}
+	if len(bySeq) != 40 {
+		t.Errorf("%d distinct seqs for the 40 new payloads, want 40", len(bySeq))
+	}
+	dups := 0
+	for _, r := range out {
+		if r.dup {
+			dups++
+		}
+	}
+	if want := n - 40; dups != want {
+		t.Errorf("%d duplicates, want %d (30 of the payloads stored before, 80 repeats in the batch)", dups, want)
+	}
+	if count, _, err := j.Stats(ctx); err != nil || count != 10+1+40 {
+		t.Errorf("journal holds %d records (%v), want %d", count, err, 10+1+40)
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"runtime/debug"
 	"slices"
+	"strings"
 	"time"
 )
 
@@ -30,7 +31,7 @@ type result struct {
 // goroutine starts).
 type writer struct {
 	stmtInsert *sql.Stmt
-	stmtByKey  *sql.Stmt
+	stmtKeys   *sql.Stmt // the keys among keysPerLookup that are stored
 	stmtLatest *sql.Stmt
 
 	ret retention
@@ -57,9 +58,9 @@ func (j *Journal) prepare(ctx context.Context) error {
 		VALUES (?, ?, ?, ?, ?, ?, ?)`); err != nil {
 		return fmt.Errorf("prepare insert: %w", err)
 	}
-	if j.w.stmtByKey, err = j.wdb.PrepareContext(ctx,
-		`SELECT seq FROM events WHERE key = ? ORDER BY seq LIMIT 1`); err != nil {
-		return fmt.Errorf("prepare dedupe by key: %w", err)
+	if j.w.stmtKeys, err = j.wdb.PrepareContext(ctx, `SELECT key, min(seq) FROM events WHERE key IN (?`+
+		strings.Repeat(", ?", keysPerLookup-1)+`) GROUP BY key`); err != nil {
+		return fmt.Errorf("prepare dedupe by keys: %w", err)
 	}
 	// "subject <> ''" repeats the partial index's WHERE so SQLite may use it.
 	if j.w.stmtLatest, err = j.wdb.PrepareContext(ctx, `
@@ -198,15 +199,21 @@ func (j *Journal) commit(ctx context.Context, batch []*request) (stored []Record
 		}
 	}()
 	insert := tx.StmtContext(ctx, j.w.stmtInsert)
-	byKey := tx.StmtContext(ctx, j.w.stmtByKey)
 	latest := tx.StmtContext(ctx, j.w.stmtLatest)
 
+	// The content keys of the batch already stored, in a few queries
+	// rather than one per append; the keys the batch stores are added as
+	// it goes, so that dedupe holds within a batch too.
+	stored0, err := storedKeys(ctx, tx.StmtContext(ctx, j.w.stmtKeys), batch)
+	if err != nil {
+		return nil, nil, fmt.Errorf("dedupe: %w", err)
+	}
 	results = make([]result, len(batch))
 	var added int64
 	for i, req := range batch {
-		// Lookups run inside the transaction, so they see the records
-		// inserted earlier in this batch: dedupe holds within a batch too.
-		seq, dup, err := lookup(ctx, byKey, latest, req)
+		// The latest lookups run inside the transaction, so they see the
+		// records inserted earlier in this batch.
+		seq, dup, err := lookup(ctx, stored0, latest, req)
 		if err != nil {
 			return nil, nil, fmt.Errorf("dedupe: %w", err)
 		}
@@ -223,6 +230,9 @@ func (j *Journal) commit(ctx context.Context, batch []*request) (stored []Record
 			return nil, nil, fmt.Errorf("insert: %w", err)
 		}
 		results[i] = result{seq: r.Seq}
+		if _, ok := stored0[req.key]; !ok {
+			stored0[req.key] = r.Seq
+		}
 		stored = append(stored, r)
 		added += int64(len(r.Payload))
 	}
@@ -234,20 +244,58 @@ func (j *Journal) commit(ctx context.Context, batch []*request) (stored []Record
 	return stored, results, nil
 }
 
+// keysPerLookup is how many content keys one query of storedKeys asks
+// about.
+const keysPerLookup = 64
+
+// storedKeys returns the first Seq stored under each content key of the
+// batch that is in the journal (the keys of every request: DedupeLatest
+// ones fall back to content dedupe without a subject).
+func storedKeys(ctx context.Context, keys *sql.Stmt, batch []*request) (map[[32]byte]int64, error) {
+	out := make(map[[32]byte]int64, len(batch))
+	args := make([]any, keysPerLookup)
+	for start := 0; start < len(batch); start += keysPerLookup {
+		chunk := batch[start:min(start+keysPerLookup, len(batch))]
+		for i := range args {
+			// A short chunk repeats its first key: IN does not mind.
+			args[i] = chunk[min(i, len(chunk)-1)].key[:]
+		}
+		if err := func() error {
+			rows, err := keys.QueryContext(ctx, args...)
+			if err != nil {
+				return err
+			}
+			defer rows.Close()
+			for rows.Next() {
+				var k []byte
+				var seq int64
+				if err := rows.Scan(&k, &seq); err != nil {
+					return err
+				}
+				if len(k) == 32 {
+					out[[32]byte(k)] = seq
+				}
+			}
+			return rows.Err()
+		}(); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
 // lookup reports whether req repeats a record already stored, and its Seq.
-func lookup(ctx context.Context, byKey, latest *sql.Stmt, req *request) (int64, bool, error) {
+// stored holds the first Seq of each content key of the batch stored so
+// far (storedKeys, then what the batch added).
+func lookup(ctx context.Context, stored map[[32]byte]int64, latest *sql.Stmt, req *request) (int64, bool, error) {
 	d := req.dedupe
 	if d == DedupeLatest && req.rec.Subject == "" {
 		d = DedupeContent
 	}
 	switch d {
 	case DedupeContent:
-		var seq int64
-		err := byKey.QueryRowContext(ctx, req.key[:]).Scan(&seq)
-		if errors.Is(err, sql.ErrNoRows) {
-			return 0, false, nil
-		}
-		return seq, err == nil, err
+		seq, ok := stored[req.key]
+		return seq, ok, nil
 	case DedupeLatest:
 		var seq int64
 		var key []byte

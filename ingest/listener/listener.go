@@ -162,8 +162,10 @@ func (l *Listener) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 				writeError(rec, http.StatusInternalServerError, "internal error")
 			}
 		}
-		l.log.Debug("request", "method", r.Method, "path", r.URL.Path, "query", Redact(r.URL.RawQuery),
-			"status", rec.status, "took", l.cfg.Now().Sub(start), "remote", r.RemoteAddr)
+		if l.log.Enabled(r.Context(), slog.LevelDebug) { // (the arguments cost even when not logged)
+			l.log.Debug("request", "method", r.Method, "path", r.URL.Path, "query", Redact(r.URL.RawQuery),
+				"status", rec.status, "took", l.cfg.Now().Sub(start), "remote", r.RemoteAddr)
+		}
 	}()
 	if p := r.URL.Path; r.Method != http.MethodConnect && cleanPath(p) != p {
 		// http.ServeMux would redirect to the clean path, with a body that

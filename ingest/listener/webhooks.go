@@ -3,6 +3,7 @@ package listener
 import (
 	"errors"
 	"io"
+	"log/slog"
 	"mime"
 	"net/http"
 	"strconv"
@@ -166,7 +167,9 @@ func (l *Listener) commit(w http.ResponseWriter, r *http.Request, ev *event.Even
 		writeError(w, http.StatusServiceUnavailable, "journal unavailable: the event was not stored, retry later")
 		return
 	}
-	l.log.Debug("webhook", "source", ev.Source, "kind", ev.Kind, "cursor", res.Seq, "duplicate", res.Duplicate)
+	if l.log.Enabled(r.Context(), slog.LevelDebug) {
+		l.log.Debug("webhook", "source", ev.Source, "kind", ev.Kind, "cursor", res.Seq, "duplicate", res.Duplicate)
+	}
 	if jivo != nil {
 		writeJSON(w, http.StatusOK, jivo)
 		return
