@@ -132,7 +132,7 @@ func (b *Board) merge(c *Chat, ev *event.Event) {
 		c.Call = ev.Call
 	}
 	if len(ev.Messages) > 0 {
-		c.Messages = mergeMessages(c.Messages, ev.Messages, ev.ReceivedAt)
+		c.Messages = mergeMessages(c.Messages, ev.Messages, ev.ReceivedAt, ev.MessagesTimed)
 		for i := len(c.Messages) - 1; i >= 0; i-- {
 			if c.Messages[i].From == event.FromVisitor {
 				c.LastVisitorMessageAt = c.Messages[i].At
@@ -150,9 +150,12 @@ func (b *Board) merge(c *Chat, ev *event.Event) {
 // A replacing transcript whose messages all have a time is kept as it is,
 // not copied (capped, so that a later append copies it): the board never
 // writes into a transcript it holds.
-func mergeMessages(have, add []event.Message, at time.Time) []event.Message {
+//
+// timed says every message of add has a time (Event.MessagesTimed), so
+// that they need not be checked.
+func mergeMessages(have, add []event.Message, at time.Time, timed bool) []event.Message {
 	stamp := false
-	for i := range add {
+	for i := 0; i < len(add) && !timed; i++ {
 		if add[i].At.IsZero() && add[i].Clock == "" {
 			stamp = true
 			break

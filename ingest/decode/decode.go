@@ -81,5 +81,12 @@ func Decode(in Input) (event.Event, error) {
 	ev.Source = in.Source
 	ev.ReceivedAt = in.ReceivedAt
 	ev.Raw = in.Body
+	ev.MessagesTimed = len(ev.Messages) > 0
+	for i := range ev.Messages {
+		if ev.Messages[i].At.IsZero() && ev.Messages[i].Clock == "" {
+			ev.MessagesTimed = false
+			break
+		}
+	}
 	return ev, nil
 }

@@ -137,10 +137,11 @@ var fixtureExpectations = map[string]event.Event{
 		},
 	},
 	"comm100/chat_ended.json": {
-		Kind:        event.ChatEnded,
-		VendorEvent: "chat_ended",
-		OccurredAt:  ms(1584416219323),
-		ChatID:      comm100ChatID,
+		Kind:          event.ChatEnded,
+		VendorEvent:   "chat_ended",
+		MessagesTimed: true, // every message has its time
+		OccurredAt:    ms(1584416219323),
+		ChatID:        comm100ChatID,
 		// visitor.department 1165 (an id) merged with chat.department "Support" (a name)
 		Department: &event.Department{ID: "1165", Name: "Support"},
 		Visitor: &event.Visitor{
@@ -179,11 +180,12 @@ var fixtureExpectations = map[string]event.Event{
 		// empty but for its time: no wrap-up.
 	},
 	"comm100/chat_ended_legacy.json": {
-		Kind:        event.ChatEnded,
-		VendorEvent: "chat_ended",
-		OccurredAt:  ms(1584436620000),
-		ChatID:      "99012",
-		Department:  &event.Department{ID: "1165", Name: "Support"},
+		Kind:          event.ChatEnded,
+		VendorEvent:   "chat_ended",
+		MessagesTimed: true, // every message has its time
+		OccurredAt:    ms(1584436620000),
+		ChatID:        "99012",
+		Department:    &event.Department{ID: "1165", Name: "Support"},
 		Visitor: &event.Visitor{
 			ID:         "4410217",
 			Name:       "Ana",
@@ -340,10 +342,11 @@ var fixtureExpectations = map[string]event.Event{
 		Offline: &event.Offline{Name: "Bob Smith", Email: "bob@smith.com", Text: "I just want to say I love your service!"},
 	},
 	"chatlio/transcript.json": {
-		Kind:        event.ChatEnded,
-		VendorEvent: "transcript",
-		OccurredAt:  rfc("2018-05-19T18:14:32.000026941+02:00"),
-		ChatID:      chatlioConvID,
+		Kind:          event.ChatEnded,
+		VendorEvent:   "transcript",
+		MessagesTimed: true, // every message has its time
+		OccurredAt:    rfc("2018-05-19T18:14:32.000026941+02:00"),
+		ChatID:        chatlioConvID,
 		Visitor: &event.Visitor{
 			ID:          "2b959179-d06f-4fec-9c6e-1c98468d1d63",
 			Name:        "costa-mesa-california-us-133",
@@ -399,13 +402,14 @@ var fixtureExpectations = map[string]event.Event{
 		Chat:        &event.ChatInfo{ArchiveURL: "..."},
 	},
 	"jivochat/chat_finished.json": {
-		Kind:        event.ChatEnded,
-		VendorEvent: "chat_finished",
-		ChatID:      "7676",
-		Visitor:     jivoSampleVisitor(true),
-		Department:  jivoSales(),
-		Agents:      []event.Agent{jivoThomas()},
-		Chat:        &event.ChatInfo{StartedAt: sec(1431955090), EndedAt: sec(1431955090)},
+		Kind:          event.ChatEnded,
+		VendorEvent:   "chat_finished",
+		MessagesTimed: true, // every message has its time
+		ChatID:        "7676",
+		Visitor:       jivoSampleVisitor(true),
+		Department:    jivoSales(),
+		Agents:        []event.Agent{jivoThomas()},
+		Chat:          &event.ChatInfo{StartedAt: sec(1431955090), EndedAt: sec(1431955090)},
 		// The documented message has no "message" key; agent 6149 is not in
 		// agents, so it has no name.
 		Messages: []event.Message{{At: sec(1431955090), From: event.FromAgent, UserID: "6149", Text: ""}},

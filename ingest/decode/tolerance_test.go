@@ -936,7 +936,7 @@ func TestFieldCoverage(t *testing.T) {
 			  "page":{"url":"https://p","title":"T"},
 			  "session":{"geoip":{"country":"France","city":"Lyon","extra":1},"ip_addr":"1.2.3.4","user_agent":"UA"}}`,
 			want: event.Event{
-				Kind: event.ChatEnded, VendorEvent: "chat_finished", ChatID: "55",
+				Kind: event.ChatEnded, VendorEvent: "chat_finished", ChatID: "55", MessagesTimed: true,
 				Department: &event.Department{Name: "Support"},
 				Visitor: &event.Visitor{
 					ID: "77", Number: "77", UserToken: "tok-1", Name: "Ann", Email: "ann@x.com", Phone: "+33",
@@ -1055,6 +1055,30 @@ func TestFieldCoverage(t *testing.T) {
 			want := tt.want
 			want.Source, want.ReceivedAt = tt.src, received
 			checkEqual(t, "event", strip(ev), want)
+		})
+	}
+}
+
+// TestMessagesTimed: MessagesTimed is set when every message has a time,
+// and only then (the board relies on it to skip checking them).
+func TestMessagesTimed(t *testing.T) {
+	for _, c := range []struct {
+		name, msgs string
+		want       bool
+	}{
+		{"all timed", `{"timestamp":1431955000,"type":"visitor","message":"hi"},{"timestamp":1431955090,"type":"agent","message":"hello"}`, true},
+		{"one without a time", `{"timestamp":1431955000,"type":"visitor","message":"hi"},{"type":"agent","message":"hello"}`, false},
+		{"no messages", ``, false},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			body := `{"event_name":"chat_finished","chat_id":"55","chat":{"messages":[` + c.msgs + `]}}`
+			ev, err := Decode(Input{Source: event.JivoChat, Body: []byte(body)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if ev.MessagesTimed != c.want {
+				t.Errorf("MessagesTimed = %v, want %v (%d messages)", ev.MessagesTimed, c.want, len(ev.Messages))
+			}
 		})
 	}
 }

@@ -131,10 +131,14 @@ type Event struct {
 	Department *Department `json:"department,omitempty"`
 	Chat       *ChatInfo   `json:"chat,omitempty"`
 	Messages   []Message   `json:"messages,omitempty"`
-	Rating     *Rating     `json:"rating,omitempty"`
-	Offline    *Offline    `json:"offline,omitempty"`
-	Call       *Call       `json:"call,omitempty"`
-	WrapUp     *WrapUp     `json:"wrap_up,omitempty"`
+	// MessagesTimed says that every message has a time (At or Clock): the
+	// decoders check it while the messages are fresh, so that the board
+	// need not read them all again. False says nothing (check). Not sent.
+	MessagesTimed bool     `json:"-"`
+	Rating        *Rating  `json:"rating,omitempty"`
+	Offline       *Offline `json:"offline,omitempty"`
+	Call          *Call    `json:"call,omitempty"`
+	WrapUp        *WrapUp  `json:"wrap_up,omitempty"`
 
 	// SnapshotAgents and SnapshotVisitors carry the lists of a snapshot event.
 	SnapshotAgents   []Agent   `json:"snapshot_agents,omitempty"`
