@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Every benchmark of issue 6, one after the other (about half an hour on
+# Every benchmark of issue 6, one after the other (about 40 minutes on
 # two CPUs; the first replay run also makes its journals, a few minutes):
 #   gobench  board Apply and frame queries, render vs bubbles/table, decode,
 #            journal (go test -bench)

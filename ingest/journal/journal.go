@@ -359,7 +359,7 @@ func (j *Journal) open(ctx context.Context) error {
 // 8,192 pages before checkpointing (SQLite's default is 1,000): index
 // pages written by many commits go to the database once per checkpoint,
 // not once per thousand pages, which makes appends about a fifth cheaper
-// (bench/ingest.sh, docs/PERFORMANCE.md).
+// (measured with bench/ingest.sh when they were set).
 func dsn(path string, busy time.Duration, writer bool) string {
 	ms := busy.Milliseconds()
 	if ms < 1 {
