@@ -80,9 +80,11 @@ func (h *Hub) restore(ctx context.Context) int64 {
 		return 0
 	}
 	b, err := board.Restore(h.board.Config(), st)
-	if err != nil || b.Cursor() != cp.Seq {
-		h.log.Warn("hub: checkpoint not restorable, replaying the whole journal", "err", err,
-			"checkpoint_cursor", cp.Seq, "state_cursor", b.Cursor())
+	if err == nil && b.Cursor() != cp.Seq {
+		err = fmt.Errorf("the state's cursor is %d", b.Cursor())
+	}
+	if err != nil {
+		h.log.Warn("hub: checkpoint not restorable, replaying the whole journal", "err", err, "checkpoint_cursor", cp.Seq)
 		return 0
 	}
 	h.board = b

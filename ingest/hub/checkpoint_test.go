@@ -96,47 +96,59 @@ func TestCheckpointThenTailIsTheWholeReplay(t *testing.T) {
 	}
 }
 
-// TestCheckpointAheadOfTheJournalIsIgnored: a checkpoint that claims
-// events the journal does not hold (a journal file swapped under it) is
-// not used.
-func TestCheckpointAheadOfTheJournalIsIgnored(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "j.db")
+// TestBadCheckpointIsIgnored: a checkpoint that claims events the journal
+// does not hold (a journal file swapped under it), that does not decode,
+// or whose State this build cannot restore, is not used: the whole
+// journal is replayed.
+func TestBadCheckpointIsIgnored(t *testing.T) {
 	hooks, err := traffic.Scenario(6, time.Now().Add(-time.Hour), 50, 20)
 	if err != nil {
 		t.Fatal(err)
 	}
-	h, err := Open(context.Background(), Config{Journal: journal.Options{Path: path}, Logger: quiet})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ingestHooks(t, h, hooks)
-	if err := h.Checkpoint(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	cp, _, err := h.journal.LoadCheckpoint(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	cp.Seq += 10
-	if err := h.journal.SaveCheckpoint(context.Background(), cp); err != nil {
-		t.Fatal(err)
-	}
-	h.savedSeq = int64(len(hooks)) // so that Close does not save over it
-	if err := h.Close(); err != nil {
-		t.Fatal(err)
-	}
-	h2, err := Open(context.Background(), Config{Journal: journal.Options{Path: path}, Logger: quiet})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer h2.Close()
-	if h2.savedSeq != 0 {
-		t.Errorf("restored a checkpoint ahead of the journal (at %d)", h2.savedSeq)
-	}
-	var cursor int64
-	h2.Read(func(b *board.Board) { cursor = b.Cursor() })
-	if cursor != int64(len(hooks)) {
-		t.Errorf("cursor = %d, want %d (the whole journal replayed)", cursor, len(hooks))
+	for _, c := range []struct {
+		name  string
+		spoil func(cp *journal.Checkpoint)
+	}{
+		{"ahead of the journal", func(cp *journal.Checkpoint) { cp.Seq += 10 }},
+		{"undecodable", func(cp *journal.Checkpoint) { cp.State = []byte(`{"version":`) }},
+		{"another State version", func(cp *journal.Checkpoint) { cp.State = []byte(`{"version":99,"cursor":"50"}`) }},
+		{"cursor not the checkpoint's", func(cp *journal.Checkpoint) { cp.Seq-- }},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "j.db")
+			h, err := Open(context.Background(), Config{Journal: journal.Options{Path: path}, Logger: quiet})
+			if err != nil {
+				t.Fatal(err)
+			}
+			ingestHooks(t, h, hooks)
+			if err := h.Checkpoint(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			cp, _, err := h.journal.LoadCheckpoint(context.Background())
+			if err != nil {
+				t.Fatal(err)
+			}
+			c.spoil(&cp)
+			if err := h.journal.SaveCheckpoint(context.Background(), cp); err != nil {
+				t.Fatal(err)
+			}
+			if err := h.Close(); err != nil { // the board has not changed: Close saves nothing over it
+				t.Fatal(err)
+			}
+			h2, err := Open(context.Background(), Config{Journal: journal.Options{Path: path}, Logger: quiet})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer h2.Close()
+			if h2.savedSeq != 0 {
+				t.Errorf("restored the checkpoint (at %d)", h2.savedSeq)
+			}
+			var cursor int64
+			h2.Read(func(b *board.Board) { cursor = b.Cursor() })
+			if cursor != int64(len(hooks)) {
+				t.Errorf("cursor = %d, want %d (the whole journal replayed)", cursor, len(hooks))
+			}
+		})
 	}
 }
 
