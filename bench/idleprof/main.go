@@ -15,9 +15,9 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
-	"runtime/pprof"
 	"syscall"
 
+	"github.com/chatdeck/chatdeck/bench/internal/prof"
 	"github.com/chatdeck/chatdeck/ingest/hub"
 	"github.com/chatdeck/chatdeck/ingest/journal"
 	"github.com/chatdeck/chatdeck/tui"
@@ -45,14 +45,10 @@ func run(ctx context.Context, db, cpuprofile string) error {
 		return err
 	}
 	defer h.Close()
-	f, err := os.Create(cpuprofile)
+	stopProfile, err := prof.StartCPU(cpuprofile)
 	if err != nil {
 		return err
 	}
-	defer f.Close()
-	if err := pprof.StartCPUProfile(f); err != nil {
-		return err
-	}
-	defer pprof.StopCPUProfile()
+	defer stopProfile()
 	return tui.Run(ctx, tui.Options{Source: h, Mode: "live", Listen: "127.0.0.1:0"}, os.Stdin, os.Stdout)
 }

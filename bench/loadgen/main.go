@@ -22,9 +22,10 @@ import (
 	"io"
 	"os"
 	"os/signal"
-	"runtime/pprof"
 	"syscall"
 	"time"
+
+	"github.com/chatdeck/chatdeck/bench/internal/prof"
 )
 
 func main() {
@@ -65,17 +66,11 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 		if err := fs.Parse(args[1:]); err != nil {
 			return err
 		}
-		if *cpuprofile != "" {
-			f, err := os.Create(*cpuprofile)
-			if err != nil {
-				return err
-			}
-			defer f.Close()
-			if err := pprof.StartCPUProfile(f); err != nil {
-				return err
-			}
-			defer pprof.StopCPUProfile()
+		stopProfile, err := prof.StartCPU(*cpuprofile)
+		if err != nil {
+			return err
 		}
+		defer stopProfile()
 		if o.token == "" {
 			return errors.New("stream needs -token")
 		}

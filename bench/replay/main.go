@@ -35,12 +35,12 @@ import (
 	"os"
 	"os/signal"
 	"runtime"
-	"runtime/pprof"
 	"strings"
 	"sync"
 	"syscall"
 	"time"
 
+	"github.com/chatdeck/chatdeck/bench/internal/prof"
 	"github.com/chatdeck/chatdeck/fixtures/traffic"
 	"github.com/chatdeck/chatdeck/ingest/board"
 	"github.com/chatdeck/chatdeck/ingest/event"
@@ -220,21 +220,13 @@ func measure(ctx context.Context, path, cpuprofile string, fromCheckpoint bool, 
 			}
 		}()
 	}
-	if cpuprofile != "" {
-		f, err := os.Create(cpuprofile)
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		if err := pprof.StartCPUProfile(f); err != nil {
-			return err
-		}
+	stopProfile, err := prof.StartCPU(cpuprofile)
+	if err != nil {
+		return err
 	}
 	t0 := time.Now()
 	h, err := hub.Open(ctx, options(path, fromCheckpoint))
-	if cpuprofile != "" {
-		pprof.StopCPUProfile()
-	}
+	stopProfile()
 	if err != nil {
 		return err
 	}

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -11,7 +10,6 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -35,12 +33,12 @@ type faultRig struct {
 	app    *app
 	base   string
 	budget int
-	logs   *bytes.Buffer
+	logs   *logBuffer
 }
 
 func newFaultRig(t *testing.T, auth func(api *comm100test.Server) comm100api.Auth, opts comm100test.Options) *faultRig {
 	t.Helper()
-	r := &faultRig{t: t, clock: comm100test.NewFakeClock(time.Now()), budget: 20, logs: &bytes.Buffer{}}
+	r := &faultRig{t: t, clock: comm100test.NewFakeClock(time.Now()), budget: 20, logs: &logBuffer{}}
 	opts.Now = r.clock.Now
 	r.api = comm100test.New(opts)
 	t.Cleanup(r.api.Close)
@@ -64,7 +62,7 @@ func newFaultRig(t *testing.T, auth func(api *comm100test.Server) comm100api.Aut
 	cfg.Listen = "127.0.0.1:0"
 	cfg.Timezone = "UTC"
 	cfg.Comm100.API = r.api.URL()
-	log, _, err := newLogger(cfg, &syncWriter{w: r.logs}, "cid-secret")
+	log, _, err := newLogger(cfg, r.logs, "cid-secret")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -79,18 +77,6 @@ func newFaultRig(t *testing.T, auth func(api *comm100test.Server) comm100api.Aut
 	})
 	r.base = r.app.baseURL()
 	return r
-}
-
-// syncWriter serialises writes to w (the app logs from many goroutines).
-type syncWriter struct {
-	mu sync.Mutex
-	w  io.Writer
-}
-
-func (s *syncWriter) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.w.Write(p)
 }
 
 // pollState is sources.comm100.poll of GET /v1/board.

@@ -90,19 +90,8 @@ func (p *validator) object(depth int) bool {
 		if !p.value(depth) {
 			return false
 		}
-		p.space()
-		if p.i >= len(p.v) {
-			return false
-		}
-		switch p.v[p.i] {
-		case ',':
-			p.i++
-			p.space()
-		case '}':
-			p.i++
-			return true
-		default:
-			return false
+		if end, ok := p.next('}'); !ok || end {
+			return ok
 		}
 	}
 }
@@ -121,21 +110,30 @@ func (p *validator) array(depth int) bool {
 		if !p.value(depth) {
 			return false
 		}
-		p.space()
-		if p.i >= len(p.v) {
-			return false
-		}
-		switch p.v[p.i] {
-		case ',':
-			p.i++
-			p.space()
-		case ']':
-			p.i++
-			return true
-		default:
-			return false
+		if end, ok := p.next(']'); !ok || end {
+			return ok
 		}
 	}
+}
+
+// next reads what follows a member or an element: a comma (more follow;
+// end is false) or the closing byte (end is true). ok is false for
+// anything else.
+func (p *validator) next(closing byte) (end, ok bool) {
+	p.space()
+	if p.i >= len(p.v) {
+		return false, false
+	}
+	switch p.v[p.i] {
+	case ',':
+		p.i++
+		p.space()
+		return false, true
+	case closing:
+		p.i++
+		return true, true
+	}
+	return false, false
 }
 
 func (p *validator) str() bool {
