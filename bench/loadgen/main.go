@@ -12,6 +12,9 @@
 //	loadgen watch -url URL -token T -clients N -duration D
 //	    keeps N stream clients connected for D and counts what they got:
 //	    the ingest benchmark runs one, so that fan-out is part of the load.
+//	loadgen fsync -dir DIR -bytes 4096 -n 300
+//	    times an append + fsync in DIR n times: the disk's floor under one
+//	    journal commit, from which the ingest benchmark prints its ceiling.
 package main
 
 import (
@@ -39,7 +42,7 @@ func main() {
 
 func run(ctx context.Context, args []string, out io.Writer) error {
 	if len(args) == 0 {
-		return errors.New("usage: loadgen wrk-script|stream [flags]")
+		return errors.New("usage: loadgen wrk-script|stream|watch|fsync [flags]")
 	}
 	switch args[0] {
 	case "wrk-script":
@@ -93,6 +96,18 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 			return err
 		}
 		return watch(ctx, *base, *token, *clients, *duration, out)
+	case "fsync":
+		fs := flag.NewFlagSet("fsync", flag.ContinueOnError)
+		dir := fs.String("dir", os.TempDir(), "a directory on the journal's disk")
+		size := fs.Int("bytes", 4096, "bytes appended before each fsync")
+		n := fs.Int("n", 300, "appends")
+		if err := fs.Parse(args[1:]); err != nil {
+			return err
+		}
+		if *size <= 0 || *n <= 0 {
+			return errors.New("fsync needs -bytes and -n above 0")
+		}
+		return probeFsync(ctx, *dir, *size, *n, out)
 	}
 	return fmt.Errorf("unknown command %q", args[0])
 }

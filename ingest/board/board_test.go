@@ -357,3 +357,40 @@ func TestChatlioWaitUsesOneClock(t *testing.T) {
 		t.Errorf("answered %d, want 1", m.Window.Answered)
 	}
 }
+
+// TestLastVisitorMessageAt: every copy the board hands out (Chat, Chats,
+// the summaries, the state) says when the visitor last wrote, after
+// transcripts that append and transcripts that replace.
+func TestLastVisitorMessageAt(t *testing.T) {
+	f := newFeed(Config{})
+	f.request(event.Chatlio, "c1", "v1", 0) // an untimed message: stamped at 0
+	f.apply(event.Event{Source: event.Chatlio, Kind: event.ChatUpdated, ChatID: "c1", ReceivedAt: at(30),
+		Messages: []event.Message{
+			{From: event.FromVisitor, Text: "hello", At: at(1)},
+			{From: event.FromVisitor, Text: "anyone?", At: at(12)},
+			{From: event.FromAgent, Text: "hi", At: at(20)},
+		}})
+	check := func(step string, want time.Time) {
+		t.Helper()
+		c, ok := f.b.Chat(event.Chatlio, "c1")
+		if !ok || !c.LastVisitorMessageAt.Equal(want) {
+			t.Errorf("%s: Chat: last visitor message at %v (found %v), want %v", step, c.LastVisitorMessageAt, ok, want)
+		}
+		if all := f.b.Chats(); len(all) != 1 || !all[0].LastVisitorMessageAt.Equal(want) {
+			t.Errorf("%s: Chats = %+v, want one chat with the visitor's last message at %v", step, all, want)
+		}
+		if s := f.b.ChatSummaries(); len(s) != 1 || !s[0].LastVisitorMessageAt.Equal(want) {
+			t.Errorf("%s: ChatSummaries = %+v, want the visitor's last message at %v", step, s, want)
+		}
+		if st := f.b.State(); len(st.Chats) != 1 || !st.Chats[0].LastVisitorMessageAt.Equal(want) {
+			t.Errorf("%s: State chats = %+v, want the visitor's last message at %v", step, st.Chats, want)
+		}
+	}
+	check("replaced", at(12))
+	f.apply(event.Event{Source: event.Chatlio, Kind: event.ChatUpdated, ChatID: "c1", ReceivedAt: at(40),
+		Messages: []event.Message{{From: event.FromVisitor, Text: "thanks"}}}) // appended, stamped at 40
+	check("appended", at(40))
+	f.apply(event.Event{Source: event.Chatlio, Kind: event.ChatUpdated, ChatID: "c1", ReceivedAt: at(50),
+		Messages: []event.Message{{From: event.FromAgent, Text: "bye"}}})
+	check("agent last", at(40))
+}

@@ -38,7 +38,10 @@ type Chat struct {
 	RequestedAt time.Time `json:"requested_at,omitzero"`
 	AnsweredAt  time.Time `json:"answered_at,omitzero"`
 	EndedAt     time.Time `json:"ended_at,omitzero"`
-	// LastVisitorMessageAt is when the visitor last wrote, if known.
+	// LastVisitorMessageAt is when the visitor last wrote, if known. It is
+	// set in the copies the board hands out (Chat, Chats, View), read from
+	// the transcript then: the board's own chats do not keep it, as most
+	// of the events that would change it are never looked at.
 	LastVisitorMessageAt time.Time `json:"last_visitor_message_at,omitzero"`
 	UpdatedAt            time.Time `json:"updated_at"`
 
@@ -133,12 +136,6 @@ func (b *Board) merge(c *Chat, ev *event.Event) {
 	}
 	if len(ev.Messages) > 0 {
 		c.Messages = mergeMessages(c.Messages, ev.Messages, ev.ReceivedAt, ev.MessagesTimed)
-		for i := len(c.Messages) - 1; i >= 0; i-- {
-			if c.Messages[i].From == event.FromVisitor {
-				c.LastVisitorMessageAt = c.Messages[i].At
-				break
-			}
-		}
 	}
 }
 
@@ -595,6 +592,17 @@ func hasFrom(msgs []event.Message, from event.Sender) bool {
 		}
 	}
 	return false
+}
+
+// lastVisitorMessageAt is when the visitor last wrote in msgs; zero if
+// they did not.
+func lastVisitorMessageAt(msgs []event.Message) time.Time {
+	for i := len(msgs) - 1; i >= 0; i-- {
+		if msgs[i].From == event.FromVisitor {
+			return msgs[i].At
+		}
+	}
+	return time.Time{}
 }
 
 func firstMessageAt(msgs []event.Message, from event.Sender) time.Time {

@@ -363,6 +363,7 @@ func stateChat(c *Chat, gone bool) StateChat {
 // the slices).
 func cloneChat(c *Chat) Chat {
 	out := *c
+	out.LastVisitorMessageAt = lastVisitorMessageAt(c.Messages)
 	out.Visitor = cloneVisitor(c.Visitor)
 	out.Agents = slices.Clone(c.Agents)
 	out.Messages = slices.Clone(c.Messages)

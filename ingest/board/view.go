@@ -212,6 +212,7 @@ func (b *Board) Chats() []Chat {
 // chat points to, or appends beyond what a copy sees.
 func chatCopy(c *Chat) Chat {
 	out := *c
+	out.LastVisitorMessageAt = lastVisitorMessageAt(c.Messages)
 	if c.Info != nil {
 		info := *c.Info
 		out.Info = &info
@@ -420,7 +421,7 @@ func (b *Board) ChatSummariesWhere(keep func(*ChatSummary) bool, offset, limit i
 func (b *Board) summary(c *Chat, agents []string) ChatSummary {
 	s := ChatSummary{Source: c.Source, ID: c.ID, State: c.State, Visitor: visitorLabel(&c.Visitor),
 		VisitorID: c.Visitor.Key(), Department: c.Department, RequestedAt: c.RequestedAt, UpdatedAt: c.UpdatedAt,
-		LastVisitorMessageAt: c.LastVisitorMessageAt, Messages: len(c.Messages)}
+		LastVisitorMessageAt: lastVisitorMessageAt(c.Messages), Messages: len(c.Messages)}
 	for _, a := range c.Agents {
 		name := a.Name
 		if name == "" {
