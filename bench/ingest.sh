@@ -5,8 +5,10 @@
 # connected client), against a no-op net/http handler under the same wrk
 # command, run after run. Prints each run's requests/s and p99, the medians
 # and the ratio serve/no-op (target ≥ 0.5), for each wrk concurrency in
-# CONNS (64 connections: the journal's fsync latency bounds serve; 256:
-# its CPU does).
+# CONNS, with what bounds serve: how busy both CPUs were during its runs
+# (wrk shares them), and the disk's append + fsync time (loadgen fsync),
+# from which the most a journal that fsyncs every commit could answer at
+# that concurrency (one commit per round of the connections' requests).
 #
 #   bench/ingest.sh                 # 5 runs of 15 s, wrk -t2 -c64 then -c256
 #   RUNS=3 DURATION=30 CONNS=128 bench/ingest.sh
@@ -27,6 +29,9 @@ build loadgen bench/loadgen
 "$BIN/loadgen" wrk-script -token "$TOKEN" -out "$BENCH_DIR/ingest.lua"
 
 machine
+fsync=$("$BIN/loadgen" fsync -dir "$BENCH_DIR" -bytes 4096 -n 300)
+fsync_p50=$(field "$fsync" p50_us)
+echo "append + fsync of 4 KiB on the journal's disk: p50 $fsync_p50 µs, p99 $(field "$fsync" p99_us) µs"
 
 wrk_run() { # URL: prints wrk's WRK line
   wrk -t"$THREADS" -c"$CONNS" -d"${DURATION}s" --timeout 10s -s "$BENCH_DIR/ingest.lua" "$1" | grep '^WRK'
@@ -37,15 +42,17 @@ med() { printf '%s\n' "$@" | median; }
 # sweep: RUNS runs of noop then serve at $CONNS connections, and the medians.
 sweep() {
   echo "wrk -t$THREADS -c$CONNS -d${DURATION}s, $RUNS runs, $WATCHERS stream client(s) on serve"
-  local noop_rps=() serve_rps=() noop_p99=() serve_p99=() serve_cpu=()
-  local run port pid line dir watch_pid c0 c1 per non2xx
+  local noop_rps=() serve_rps=() noop_p99=() serve_p99=() serve_cpu=() noop_busy=() serve_busy=()
+  local run port pid line dir watch_pid c0 c1 per non2xx t0
   for run in $(seq "$RUNS"); do
     port=$(free_port)
     "$BIN/noop" -listen "127.0.0.1:$port" >/dev/null &
     pid=$!
     PIDS+=("$pid")
     wait_http "127.0.0.1:$port"
+    t0=$(cpu_ticks)
     line=$(wrk_run "http://127.0.0.1:$port")
+    noop_busy+=("$(busy_since "$t0")")
     stop "$pid"
     noop_rps+=("$(field "$line" rps)")
     noop_p99+=("$(field "$line" lat_p99_us)")
@@ -63,9 +70,10 @@ sweep() {
       PIDS+=("$watch_pid")
       sleep 0.5
     fi
-    c0=$(cpu_seconds "$SERVE_PID")
+    c0=$(cpu_seconds "$SERVE_PID") t0=$(cpu_ticks)
     line=$(wrk_run "http://127.0.0.1:$port")
     c1=$(cpu_seconds "$SERVE_PID")
+    serve_busy+=("$(busy_since "$t0")")
     [ -z "$watch_pid" ] || stop "$watch_pid"
     stop "$SERVE_PID"
     per=$(awk -v c="$c1" -v d="$c0" -v n="$(field "$line" requests)" 'BEGIN {printf "%.0f", (c - d) / n * 1e6}')
@@ -85,6 +93,9 @@ sweep() {
   printf 'median noop  at -c%s: %.0f req/s, p99 %.2f ms\n' "$CONNS" "$n_rps" "$(echo "$n_p99" | awk '{print $1/1000}')"
   printf 'median serve at -c%s: %.0f req/s, p99 %.2f ms, CPU per request %s µs (its own process, from /proc)\n' \
     "$CONNS" "$s_rps" "$(echo "$s_p99" | awk '{print $1/1000}')" "$(med "${serve_cpu[@]}")"
+  printf 'both CPUs in use (median): %s%% during the noop runs, %s%% during the serve runs\n' \
+    "$(med "${noop_busy[@]}")" "$(med "${serve_busy[@]}")"
+  awk -v p="$fsync_p50" -v c="$CONNS" 'BEGIN {printf "fsync ceiling at -c%s: %.0f req/s (%s requests per commit, one fsync of %s µs each)\n", c, c / p * 1e6, c, p}'
   awk -v s="$s_rps" -v n="$n_rps" -v c="$CONNS" 'BEGIN {r = s / n; printf "ratio serve/noop at -c%s: %.3f (target >= 0.5: %s)\n\n", c, r, (r >= 0.5 ? "met" : "NOT met")}'
 }
 

@@ -61,12 +61,17 @@ machine() {
 
 # cpu_busy SECONDS: the percentage of all CPUs in use over SECONDS.
 cpu_busy() {
-  local a b
-  a=$(awk '/^cpu / {print $2+$3+$4+$7+$8, $2+$3+$4+$5+$6+$7+$8}' /proc/stat)
+  local a
+  a=$(cpu_ticks)
   sleep "$1"
-  b=$(awk '/^cpu / {print $2+$3+$4+$7+$8, $2+$3+$4+$5+$6+$7+$8}' /proc/stat)
-  echo "$a $b" | awk '{printf "%.0f", ($3 - $1) / ($4 - $2) * 100}'
+  busy_since "$a"
 }
+
+# cpu_ticks: the ticks all CPUs have been busy, and all their ticks, so far.
+cpu_ticks() { awk '/^cpu / {print $2+$3+$4+$7+$8, $2+$3+$4+$5+$6+$7+$8}' /proc/stat; }
+
+# busy_since TICKS: the percentage of all CPUs in use since cpu_ticks said TICKS.
+busy_since() { echo "$1 $(cpu_ticks)" | awk '{printf "%.0f", ($3 - $1) / ($4 - $2) * 100}'; }
 
 # cpu_seconds PID: the CPU time (user and system) a process has used.
 cpu_seconds() {

@@ -128,14 +128,14 @@ func (b *Board) visitorsSnapshot(ev *event.Event) {
 		}
 		vk := b.key(ev.Source, v.ID)
 		waiting[vk] = true
+		// A copy: the chat must not keep the whole poll's list alive.
+		own := *v
 		if c := b.open[vk]; c != nil {
-			mergeVisitor(&c.Visitor, v)
-			c.noVisitor = false
+			setVisitor(c, &own)
 			continue
 		}
 		c := &Chat{Source: ev.Source, ID: "visitor:" + v.ID, FromPoll: true, waitIndex: -1,
-			RequestedAt: ev.ReceivedAt, UpdatedAt: ev.ReceivedAt}
-		mergeVisitor(&c.Visitor, v)
+			RequestedAt: ev.ReceivedAt, UpdatedAt: ev.ReceivedAt, Visitor: &own}
 		if v.Department != nil {
 			c.Department = v.Department.Label()
 		}
@@ -168,7 +168,7 @@ func (h *History) tableKey() key { return h.k }
 // remember updates the history of the chat's visitor, under each of the
 // visitor's identities (id, and Jivo's user token).
 func (b *Board) remember(c *Chat) {
-	ids, n := visitorIDs(&c.Visitor)
+	ids, n := visitorIDs(c.Visitor)
 	for _, id := range ids[:n] {
 		k := b.key(c.Source, id)
 		h, hash := b.history.lookup(k)
@@ -200,6 +200,9 @@ func (b *Board) remember(c *Chat) {
 
 // visitorIDs returns the keys a visitor's history is kept under: ids[:n].
 func visitorIDs(v *event.Visitor) (ids [2]string, n int) {
+	if v == nil {
+		return ids, 0
+	}
 	k := v.Key()
 	if k != "" {
 		ids[n] = k

@@ -2,6 +2,7 @@ package board
 
 import (
 	"math"
+	"reflect"
 	"testing"
 	"time"
 
@@ -393,4 +394,79 @@ func TestLastVisitorMessageAt(t *testing.T) {
 	f.apply(event.Event{Source: event.Chatlio, Kind: event.ChatUpdated, ChatID: "c1", ReceivedAt: at(50),
 		Messages: []event.Message{{From: event.FromAgent, Text: "bye"}}})
 	check("agent last", at(40))
+}
+
+// TestVisitorFieldsAllMerged: each field of event.Visitor has its own bit
+// in knownFields (so that a visitor that lacks a field the chat's knew is
+// merged, not put in its place), and mergeVisitor copies it. A field added
+// to Visitor and forgotten by either fails here.
+func TestVisitorFieldsAllMerged(t *testing.T) {
+	typ := reflect.TypeFor[event.Visitor]()
+	seen := map[uint64]string{}
+	for i := range typ.NumField() {
+		f := typ.Field(i)
+		var known event.Visitor
+		fv := reflect.ValueOf(&known).Elem().Field(i)
+		switch fv.Kind() {
+		case reflect.String:
+			fv.SetString("x")
+		case reflect.Int:
+			fv.SetInt(3)
+		case reflect.Pointer:
+			fv.Set(reflect.New(f.Type.Elem()))
+		case reflect.Slice:
+			fv.Set(reflect.MakeSlice(f.Type, 1, 1))
+		case reflect.Struct: // time.Time
+			fv.Set(reflect.ValueOf(t0))
+		default:
+			t.Fatalf("field %s: kind %s not handled by this test", f.Name, fv.Kind())
+		}
+		m := knownFields(&known)
+		if m == 0 || m&(m-1) != 0 {
+			t.Errorf("field %s alone: knownFields = %b, want one bit", f.Name, m)
+		} else if other, dup := seen[m]; dup {
+			t.Errorf("fields %s and %s have the same bit", other, f.Name)
+		}
+		seen[m] = f.Name
+		var merged event.Visitor
+		mergeVisitor(&merged, &known)
+		if !reflect.DeepEqual(merged, known) {
+			t.Errorf("field %s: merged into an empty visitor gives %+v, want %+v", f.Name, merged, known)
+		}
+	}
+	if m := knownFields(&event.Visitor{}); m != 0 {
+		t.Errorf("an empty visitor knows %b, want nothing", m)
+	}
+}
+
+// TestVisitorMergedNotShared: a visitor that says less than the chat's is
+// merged into a new one; the events' visitors and the copies handed out
+// before are left as they were.
+func TestVisitorMergedNotShared(t *testing.T) {
+	f := newFeed(Config{})
+	first := &event.Visitor{ID: "v1", Name: "Ann", Email: "ann@example.com"}
+	f.apply(event.Event{Source: event.Comm100, Kind: event.ChatRequested, ChatID: "c1", ReceivedAt: at(0), Visitor: first})
+	before, _ := f.b.Chat(event.Comm100, "c1")
+	// Says more: replaces.
+	second := &event.Visitor{ID: "v1", Name: "Ann B.", Email: "ann@example.com", Location: "Oslo"}
+	f.apply(event.Event{Source: event.Comm100, Kind: event.ChatUpdated, ChatID: "c1", ReceivedAt: at(1), Visitor: second})
+	// Says less (no email, no location): merged into a new visitor.
+	third := &event.Visitor{ID: "v1", Name: "Ann Berg", Phone: "555"}
+	f.apply(event.Event{Source: event.Comm100, Kind: event.ChatUpdated, ChatID: "c1", ReceivedAt: at(2), Visitor: third})
+	got, _ := f.b.Chat(event.Comm100, "c1")
+	want := event.Visitor{ID: "v1", Name: "Ann Berg", Email: "ann@example.com", Phone: "555", Location: "Oslo"}
+	if !reflect.DeepEqual(*got.Visitor, want) {
+		t.Errorf("visitor = %+v, want %+v", *got.Visitor, want)
+	}
+	if !reflect.DeepEqual(*first, event.Visitor{ID: "v1", Name: "Ann", Email: "ann@example.com"}) ||
+		!reflect.DeepEqual(*second, event.Visitor{ID: "v1", Name: "Ann B.", Email: "ann@example.com", Location: "Oslo"}) ||
+		!reflect.DeepEqual(*third, event.Visitor{ID: "v1", Name: "Ann Berg", Phone: "555"}) {
+		t.Errorf("the events' visitors were written to: %+v, %+v, %+v", *first, *second, *third)
+	}
+	if before.Visitor.Name != "Ann" || before.Visitor.Phone != "" {
+		t.Errorf("a copy handed out before changed: %+v", *before.Visitor)
+	}
+	if s := f.b.ChatSummaries(); len(s) != 1 || s[0].Visitor != "Ann Berg" || s[0].VisitorID != "v1" {
+		t.Errorf("summaries = %+v, want Ann Berg (v1)", s)
+	}
 }

@@ -21,10 +21,14 @@ const (
 
 // Chat is one conversation as the board knows it.
 type Chat struct {
-	Source     event.Source    `json:"source"`
-	ID         string          `json:"id"`
-	State      ChatState       `json:"state"`
-	Visitor    event.Visitor   `json:"visitor"`
+	Source event.Source `json:"source"`
+	ID     string       `json:"id"`
+	State  ChatState    `json:"state"`
+	// Visitor is what the vendors said of the chat's visitor; nil if
+	// nothing yet in the board's own chats, never nil in the copies it
+	// hands out. It is shared, not copied: neither the board nor the
+	// holder of a copy may write to it.
+	Visitor    *event.Visitor  `json:"visitor"`
 	Department string          `json:"department,omitempty"`
 	Agents     []event.Agent   `json:"agents,omitempty"`
 	Messages   []event.Message `json:"messages,omitempty"`
@@ -51,15 +55,16 @@ type Chat struct {
 	// The board's indexes (index.go): whether the board holds the chat,
 	// whether Board.ended lists it, and the group and time its place in
 	// the Chats order was found with.
-	onBoard   bool
-	k         key    // its key in Board.chats, while on the board
-	kHash     uint64 // the hash of k in Board.chats
-	noVisitor bool   // Visitor is empty: the chat is new and merge has not set it
-	openKey   string // the visitor key Board.open has the chat under, if any
-	inEnded   bool
-	endedPos  int // where in Board.ended, counting entries trimmed from its front
-	ordGroup  int8
-	ordAt     time.Time
+	onBoard bool
+	k       key    // its key in Board.chats, while on the board
+	kHash   uint64 // the hash of k in Board.chats
+	openKey string // the visitor key Board.open has the chat under, if any
+	// visitorKnows is knownFields of Visitor (setVisitor).
+	visitorKnows uint64
+	inEnded      bool
+	endedPos     int // where in Board.ended, counting entries trimmed from its front
+	ordGroup     int8
+	ordAt        time.Time
 }
 
 func (c *Chat) tableKey() key { return c.k }
@@ -80,7 +85,7 @@ func (b *Board) chat(ev *event.Event) *Chat {
 	k := b.key(ev.Source, ev.ChatID)
 	c, h := b.chats.lookup(k)
 	if c == nil {
-		c = &Chat{Source: ev.Source, ID: ev.ChatID, waitIndex: -1, UpdatedAt: ev.ReceivedAt, noVisitor: true}
+		c = &Chat{Source: ev.Source, ID: ev.ChatID, waitIndex: -1, UpdatedAt: ev.ReceivedAt}
 		c.k, c.kHash = k, h
 		b.chats.putHashed(h, k, c)
 		b.list(c)
@@ -97,14 +102,7 @@ func (b *Board) merge(c *Chat, ev *event.Event) {
 		b.reindex(c, c.State)
 	}
 	if v := ev.Visitor; v != nil {
-		if c.noVisitor {
-			// A new chat's first visitor: what mergeVisitor would make of
-			// an empty one, in one copy.
-			c.Visitor = *v
-		} else {
-			mergeVisitor(&c.Visitor, v)
-		}
-		c.noVisitor = false
+		setVisitor(c, v)
 	}
 	if vkey := c.Visitor.Key(); vkey != "" && vkey != c.openKey && (c.State == Waiting || c.State == Active || c.State == "") {
 		// (c.openKey == vkey: the open index has c under that key already.)
@@ -176,6 +174,52 @@ func mergeMessages(have, add []event.Message, at time.Time, timed bool) []event.
 	return out
 }
 
+// setVisitor folds what v says of the chat's visitor into c. The board
+// never writes to a visitor it holds (it shares them with the events and
+// with the copies it hands out): a visitor that knows at least the fields
+// the chat's knew takes its place (most do: vendors send the whole visitor
+// every time), and any other is merged with it into a new one. The chat
+// keeps which fields its visitor knows, so that this reads v alone.
+func setVisitor(c *Chat, v *event.Visitor) {
+	known := knownFields(v)
+	if c.Visitor == nil || known&c.visitorKnows == c.visitorKnows {
+		c.Visitor, c.visitorKnows = v, known
+		return
+	}
+	merged := *c.Visitor
+	mergeVisitor(&merged, v)
+	c.Visitor = &merged
+	c.visitorKnows |= known
+}
+
+// knownFields has a bit set for each field of v that mergeVisitor would
+// copy: the fields v knows.
+func knownFields(v *event.Visitor) uint64 {
+	var m, bit uint64 = 0, 1
+	flag := func(known bool) {
+		if known {
+			m |= bit
+		}
+		bit <<= 1
+	}
+	for _, s := range [...]string{v.ID, v.Number, v.UserToken, v.Name, v.Email, v.Phone, v.Company,
+		v.StatusName, v.IP, v.Location, v.Browser, v.OS, v.Language, v.TimeZone, v.CurrentPage,
+		v.Referrer, v.LandingPage, v.SearchEngine, v.Keywords, v.ChatID, v.Description} {
+		flag(s != "")
+	}
+	flag(v.State != event.VisitorStateUnknown)
+	flag(v.Department != nil)
+	flag(v.Visits != 0)
+	flag(v.Chats != 0)
+	flag(v.PageViews != 0)
+	flag(!v.FirstVisit.IsZero())
+	flag(!v.VisitTime.IsZero())
+	flag(len(v.Fields) > 0)
+	flag(len(v.Variables) > 0)
+	return m
+}
+
+// mergeVisitor sets every field of dst that src knows.
 func mergeVisitor(dst *event.Visitor, src *event.Visitor) {
 	set := func(d *string, s string) {
 		if s != "" {
@@ -406,7 +450,7 @@ func (b *Board) visitorUnanswered(ev *event.Event) {
 		b.setState(c, Waiting)
 	}
 	b.inbox.push(InboxItem{Type: InboxUnanswered, Source: ev.Source, At: ev.ReceivedAt, Seq: ev.Seq,
-		ChatID: c.ID, Visitor: visitorLabel(&c.Visitor), Text: c.FirstMessage()})
+		ChatID: c.ID, Visitor: visitorLabel(c.Visitor), Text: c.FirstMessage()})
 }
 
 func (b *Board) feedback(ev *event.Event) {
@@ -424,7 +468,7 @@ func (b *Board) feedback(ev *event.Event) {
 		text = ev.Rating.Comment
 	}
 	b.inbox.push(InboxItem{Type: InboxFeedback, Source: ev.Source, At: ev.ReceivedAt, Seq: ev.Seq,
-		ChatID: c.ID, Visitor: visitorLabel(&c.Visitor), Text: text, Rating: ev.Rating})
+		ChatID: c.ID, Visitor: visitorLabel(c.Visitor), Text: text, Rating: ev.Rating})
 }
 
 func (b *Board) callEvent(ev *event.Event) {

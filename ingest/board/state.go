@@ -239,7 +239,7 @@ func Restore(cfg Config, st State) (*Board, error) {
 		sc := &st.Chats[i]
 		c := new(Chat)
 		*c = cloneChat(&sc.Chat)
-		c.counted, c.csat, c.waitIndex = sc.Counted, sc.CSAT, -1
+		c.counted, c.csat, c.waitIndex, c.visitorKnows = sc.Counted, sc.CSAT, -1, knownFields(c.Visitor)
 		c.onBoard, c.inEnded, c.ordGroup, c.ordAt, c.openKey, c.k, c.kHash = false, false, 0, time.Time{}, "", key{}, 0
 		chats[i] = c
 		if sc.Gone {
@@ -354,7 +354,7 @@ func Restore(cfg Config, st State) (*Board, error) {
 
 func stateChat(c *Chat, gone bool) StateChat {
 	sc := StateChat{Chat: cloneChat(c), Counted: c.counted, CSAT: c.csat, Gone: gone}
-	sc.onBoard, sc.inEnded, sc.ordGroup, sc.ordAt, sc.openKey, sc.k, sc.kHash = false, false, 0, time.Time{}, "", key{}, 0
+	sc.onBoard, sc.inEnded, sc.ordGroup, sc.ordAt, sc.openKey, sc.k, sc.kHash, sc.visitorKnows = false, false, 0, time.Time{}, "", key{}, 0, 0
 	return sc
 }
 
@@ -383,11 +383,16 @@ func cloneChat(c *Chat) Chat {
 	return out
 }
 
-func cloneVisitor(v event.Visitor) event.Visitor {
-	v.Department = clonePtr(v.Department)
-	v.Fields = slices.Clone(v.Fields)
-	v.Variables = slices.Clone(v.Variables)
-	return v
+// cloneVisitor copies v and what it points to; an empty visitor for nil.
+func cloneVisitor(v *event.Visitor) *event.Visitor {
+	out := &event.Visitor{}
+	if v != nil {
+		*out = *v
+	}
+	out.Department = clonePtr(out.Department)
+	out.Fields = slices.Clone(out.Fields)
+	out.Variables = slices.Clone(out.Variables)
+	return out
 }
 
 func cloneOffline(items []OfflineItem) []OfflineItem {

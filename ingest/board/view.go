@@ -47,9 +47,12 @@ func (b *Board) Queue(now time.Time, offset, limit int) []QueueEntry {
 
 func queueEntry(c *Chat, now time.Time) QueueEntry {
 	e := QueueEntry{
-		Source: c.Source, ID: c.Visitor.Key(), ChatID: c.ID, Name: visitorLabel(&c.Visitor),
-		Email: c.Visitor.Email, Department: c.Department, WaitingSince: c.RequestedAt,
+		Source: c.Source, ID: c.Visitor.Key(), ChatID: c.ID, Name: visitorLabel(c.Visitor),
+		Department: c.Department, WaitingSince: c.RequestedAt,
 		FirstMessage: c.FirstMessage(), Unanswered: c.Unanswered, FromPoll: c.FromPoll,
+	}
+	if c.Visitor != nil {
+		e.Email = c.Visitor.Email
 	}
 	if e.ID == "" {
 		e.ID = c.ID
@@ -213,6 +216,9 @@ func (b *Board) Chats() []Chat {
 func chatCopy(c *Chat) Chat {
 	out := *c
 	out.LastVisitorMessageAt = lastVisitorMessageAt(c.Messages)
+	if out.Visitor == nil {
+		out.Visitor = &event.Visitor{}
+	}
 	if c.Info != nil {
 		info := *c.Info
 		out.Info = &info
@@ -419,7 +425,7 @@ func (b *Board) ChatSummariesWhere(keep func(*ChatSummary) bool, offset, limit i
 
 // summary is c's summary; the agents' names are appended to agents.
 func (b *Board) summary(c *Chat, agents []string) ChatSummary {
-	s := ChatSummary{Source: c.Source, ID: c.ID, State: c.State, Visitor: visitorLabel(&c.Visitor),
+	s := ChatSummary{Source: c.Source, ID: c.ID, State: c.State, Visitor: visitorLabel(c.Visitor),
 		VisitorID: c.Visitor.Key(), Department: c.Department, RequestedAt: c.RequestedAt, UpdatedAt: c.UpdatedAt,
 		LastVisitorMessageAt: lastVisitorMessageAt(c.Messages), Messages: len(c.Messages)}
 	for _, a := range c.Agents {
