@@ -27,7 +27,7 @@ func probeFsync(ctx context.Context, dir string, size, n int, out io.Writer) err
 	}()
 	buf := make([]byte, size)
 	times := make([]time.Duration, 0, n)
-	for i := 0; i < n; i++ {
+	for range n {
 		if err := ctx.Err(); err != nil {
 			return err
 		}

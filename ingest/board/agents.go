@@ -135,7 +135,8 @@ func (b *Board) visitorsSnapshot(ev *event.Event) {
 			continue
 		}
 		c := &Chat{Source: ev.Source, ID: "visitor:" + v.ID, FromPoll: true, waitIndex: -1,
-			RequestedAt: ev.ReceivedAt, UpdatedAt: ev.ReceivedAt, Visitor: &own}
+			RequestedAt: ev.ReceivedAt, UpdatedAt: ev.ReceivedAt}
+		setVisitor(c, &own)
 		if v.Department != nil {
 			c.Department = v.Department.Label()
 		}

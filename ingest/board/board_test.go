@@ -250,10 +250,14 @@ func TestPolledVisitorsJoinAndLeaveQueue(t *testing.T) {
 		f.apply(event.Event{Source: event.Comm100, Kind: event.VisitorsSnapshot, ReceivedAt: at(when), SnapshotVisitors: vs})
 	}
 	snap(0, event.Visitor{ID: "p1", Name: "Polly", State: event.VisitorWaiting}, event.Visitor{ID: "p2", State: event.VisitorInSite})
-	snap(10, event.Visitor{ID: "p1", Name: "Polly", State: event.VisitorWaiting})
+	// A later poll that says less (no name): what the first said stays.
+	snap(10, event.Visitor{ID: "p1", Email: "polly@example.com", State: event.VisitorWaiting})
 	q := f.b.Queue(at(20), 0, -1)
 	if len(q) != 1 || q[0].ID != "p1" || !q[0].FromPoll || q[0].WaitSeconds != 20 {
 		t.Fatalf("queue = %+v, want p1 from poll waiting 20s (since first seen)", q)
+	}
+	if q[0].Name != "Polly" || q[0].Email != "polly@example.com" {
+		t.Errorf("queue entry %q <%s>, want both polls' fields: Polly <polly@example.com>", q[0].Name, q[0].Email)
 	}
 	// The webhook for p1's chat replaces the polled entry.
 	f.request(event.Comm100, "real", "p1", 15)
