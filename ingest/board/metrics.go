@@ -44,76 +44,83 @@ func (o outcome) minus(p outcome) outcome {
 // totals between any two times cost two binary searches, whatever the
 // traffic.
 type outcomeLog struct {
-	at   []time.Time
-	cum  []outcome // cum[i] = sum of entries 0..i, plus base
-	base outcome   // sum of the entries pruned away
+	log  []outcomeEntry // in time order
+	base outcome        // sum of the entries pruned away
 
-	// at and cum are atArr[head:] and cumArr[head:]: pruning leaves the
-	// entries it drops at the front of the arrays, whose room add takes
-	// back when the arrays are full, so a log that is pruned as fast as it
-	// grows allocates nothing.
-	atArr  []time.Time
-	cumArr []outcome
-	head   int
+	// log is arr[head:]: pruning leaves the entries it drops at the front
+	// of arr, whose room add takes back when arr is full, so a log that is
+	// pruned as fast as it grows allocates nothing.
+	arr  []outcomeEntry
+	head int
 }
 
-// room makes room for one more entry at the end of the arrays.
+// outcomeEntry is one entry of an outcomeLog: its time, and the sum of the
+// entries up to and including it, plus the log's base. (One slice of
+// both, so that an add writes one run of memory.)
+type outcomeEntry struct {
+	at  time.Time
+	cum outcome
+}
+
+// room makes room for one more entry at the end of arr.
 func (l *outcomeLog) room() {
-	if len(l.atArr) < cap(l.atArr) {
-		return
-	}
-	n := len(l.at)
+	n := len(l.log)
 	if l.head > 0 && l.head >= n/4 {
-		copy(l.atArr, l.at)
-		copy(l.cumArr, l.cum)
-		clear(l.atArr[n:])
+		copy(l.arr, l.log)
+		clear(l.arr[n:])
+		l.arr = l.arr[:n]
 	} else {
-		size := max(2*n, 64)
-		atArr, cumArr := make([]time.Time, n, size), make([]outcome, n, size)
-		copy(atArr, l.at)
-		copy(cumArr, l.cum)
-		l.atArr, l.cumArr = atArr, cumArr
+		arr := make([]outcomeEntry, n, max(2*n, 64))
+		copy(arr, l.log)
+		l.arr = arr
 	}
-	l.atArr, l.cumArr, l.head = l.atArr[:n], l.cumArr[:n], 0
-	l.at, l.cum = l.atArr, l.cumArr
+	l.head = 0
+	l.log = l.arr
 }
 
-// set replaces the log with entries at and running totals cum.
-func (l *outcomeLog) set(at []time.Time, cum []outcome) {
-	l.atArr, l.cumArr, l.head = at, cum, 0
-	l.at, l.cum = at, cum
+// set replaces the log with entries log.
+func (l *outcomeLog) set(log []outcomeEntry) {
+	l.arr, l.head, l.log = log, 0, log
+}
+
+// after returns the index of the first entry after t (len(l.log) if none).
+func (l *outcomeLog) after(t time.Time) int {
+	return sort.Search(len(l.log), func(j int) bool { return l.log[j].at.After(t) })
 }
 
 func (l *outcomeLog) add(at time.Time, o outcome) {
-	i := len(l.at)
-	if i > 0 && at.Before(l.at[i-1]) {
-		i = sort.Search(len(l.at), func(j int) bool { return l.at[j].After(at) })
+	i := len(l.log)
+	if i > 0 && at.Before(l.log[i-1].at) {
+		i = l.after(at)
 	}
 	prev := l.base
 	if i > 0 {
-		prev = l.cum[i-1]
+		prev = l.log[i-1].cum
 	}
-	l.room()
-	l.atArr = append(l.atArr, time.Time{})
-	l.cumArr = append(l.cumArr, outcome{})
-	l.at, l.cum = l.atArr[l.head:], l.cumArr[l.head:]
-	copy(l.at[i+1:], l.at[i:])
-	copy(l.cum[i+1:], l.cum[i:])
-	l.at[i] = at
+	if len(l.arr) == cap(l.arr) {
+		l.room()
+	}
 	prev.plus(o)
-	l.cum[i] = prev
-	for j := i + 1; j < len(l.cum); j++ {
-		l.cum[j].plus(o)
+	l.arr = append(l.arr, outcomeEntry{at, prev})
+	l.log = l.arr[l.head:]
+	if i < len(l.log)-1 {
+		// Out of time order: move the later entries up and add o to
+		// their totals.
+		copy(l.log[i+1:], l.log[i:])
+		l.log[i] = outcomeEntry{at, prev}
+		for j := i + 1; j < len(l.log); j++ {
+			l.log[j].cum.plus(o)
+		}
 	}
 }
 
 // total returns everything since the start of the log up to t inclusive.
 func (l *outcomeLog) total(t time.Time) outcome {
-	i := sort.Search(len(l.at), func(j int) bool { return l.at[j].After(t) })
+	i := l.after(t)
 	if i == 0 {
 		return l.base
 	}
-	return l.cum[i-1]
+	return l.log[i-1].cum
 }
 
 // between returns the outcomes in (from, to].
@@ -123,13 +130,13 @@ func (l *outcomeLog) between(from, to time.Time) outcome {
 
 // prune drops entries at or before t.
 func (l *outcomeLog) prune(t time.Time) {
-	i := sort.Search(len(l.at), func(j int) bool { return l.at[j].After(t) })
+	i := l.after(t)
 	if i == 0 {
 		return
 	}
-	l.base = l.cum[i-1]
+	l.base = l.log[i-1].cum
 	l.head += i
-	l.at, l.cum = l.atArr[l.head:], l.cumArr[l.head:]
+	l.log = l.arr[l.head:]
 }
 
 // Period holds the metrics of one span of time (the rolling window, today).

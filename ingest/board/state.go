@@ -200,12 +200,12 @@ func (b *Board) State() State {
 	st.Inbox = cloneInbox(b.inbox.items)
 
 	st.Outcomes.Base = stateOutcome(time.Time{}, b.outcomes.base)
-	if n := len(b.outcomes.at); n > 0 {
+	if n := len(b.outcomes.log); n > 0 {
 		st.Outcomes.Log = make([]StateOutcome, n)
 		prev := b.outcomes.base
-		for i, at := range b.outcomes.at {
-			st.Outcomes.Log[i] = stateOutcome(at, b.outcomes.cum[i].minus(prev))
-			prev = b.outcomes.cum[i]
+		for i, e := range b.outcomes.log {
+			st.Outcomes.Log[i] = stateOutcome(e.at, e.cum.minus(prev))
+			prev = e.cum
 		}
 	}
 	if len(b.sources) > 0 {
@@ -324,15 +324,16 @@ func Restore(cfg Config, st State) (*Board, error) {
 
 	b.outcomes.base = st.Outcomes.Base.outcome()
 	if n := len(st.Outcomes.Log); n > 0 {
-		b.outcomes.set(make([]time.Time, n), make([]outcome, n))
+		log := make([]outcomeEntry, n)
 		sum := b.outcomes.base
 		for i, e := range st.Outcomes.Log {
-			if i > 0 && e.At.Before(b.outcomes.at[i-1]) {
+			if i > 0 && e.At.Before(log[i-1].at) {
 				return nil, errors.New("board: state's outcome log is out of time order")
 			}
 			sum.plus(e.outcome())
-			b.outcomes.at[i], b.outcomes.cum[i] = e.At, sum
+			log[i] = outcomeEntry{e.At, sum}
 		}
+		b.outcomes.set(log)
 	}
 	for src, s := range st.Sources {
 		s := cloneSource(&s)
