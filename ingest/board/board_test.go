@@ -1,6 +1,7 @@
 package board
 
 import (
+	"fmt"
 	"math"
 	"reflect"
 	"testing"
@@ -445,18 +446,32 @@ func TestVisitorFieldsAllMerged(t *testing.T) {
 
 // TestVisitorMergedNotShared: a visitor that says less than the chat's is
 // merged into a new one; the events' visitors and the copies handed out
-// before are left as they were.
+// before are left as they were. The same with the decoder's note of what
+// each visitor knows (Event.VisitorKnows) and without.
 func TestVisitorMergedNotShared(t *testing.T) {
+	for _, noted := range []bool{false, true} {
+		t.Run(fmt.Sprintf("noted=%v", noted), func(t *testing.T) { testVisitorMergedNotShared(t, noted) })
+	}
+}
+
+func testVisitorMergedNotShared(t *testing.T, noted bool) {
 	f := newFeed(Config{})
+	apply := func(kind event.Kind, sec float64, v *event.Visitor) {
+		ev := event.Event{Source: event.Comm100, Kind: kind, ChatID: "c1", ReceivedAt: at(sec), Visitor: v}
+		if noted {
+			ev.VisitorKnows = v.Known()
+		}
+		f.apply(ev)
+	}
 	first := &event.Visitor{ID: "v1", Name: "Ann", Email: "ann@example.com"}
-	f.apply(event.Event{Source: event.Comm100, Kind: event.ChatRequested, ChatID: "c1", ReceivedAt: at(0), Visitor: first})
+	apply(event.ChatRequested, 0, first)
 	before, _ := f.b.Chat(event.Comm100, "c1")
 	// Says more: replaces.
 	second := &event.Visitor{ID: "v1", Name: "Ann B.", Email: "ann@example.com", Location: "Oslo"}
-	f.apply(event.Event{Source: event.Comm100, Kind: event.ChatUpdated, ChatID: "c1", ReceivedAt: at(1), Visitor: second})
+	apply(event.ChatUpdated, 1, second)
 	// Says less (no email, no location): merged into a new visitor.
 	third := &event.Visitor{ID: "v1", Name: "Ann Berg", Phone: "555"}
-	f.apply(event.Event{Source: event.Comm100, Kind: event.ChatUpdated, ChatID: "c1", ReceivedAt: at(2), Visitor: third})
+	apply(event.ChatUpdated, 2, third)
 	got, _ := f.b.Chat(event.Comm100, "c1")
 	want := event.Visitor{ID: "v1", Name: "Ann Berg", Email: "ann@example.com", Phone: "555", Location: "Oslo"}
 	if !reflect.DeepEqual(*got.Visitor, want) {

@@ -102,7 +102,11 @@ func (b *Board) merge(c *Chat, ev *event.Event) {
 		b.reindex(c, c.State)
 	}
 	if v := ev.Visitor; v != nil {
-		setVisitor(c, v)
+		known := ev.VisitorKnows
+		if known == 0 {
+			known = knownFields(v)
+		}
+		setVisitor(c, v, known)
 	}
 	if vkey := c.Visitor.Key(); vkey != "" && vkey != c.openKey && (c.State == Waiting || c.State == Active || c.State == "") {
 		// (c.openKey == vkey: the open index has c under that key already.)
@@ -179,9 +183,9 @@ func mergeMessages(have, add []event.Message, at time.Time, timed bool) []event.
 // with the copies it hands out): a visitor that knows at least the fields
 // the chat's knew takes its place (most do: vendors send the whole visitor
 // every time), and any other is merged with it into a new one. The chat
-// keeps which fields its visitor knows, so that this reads v alone.
-func setVisitor(c *Chat, v *event.Visitor) {
-	known := knownFields(v)
+// keeps which fields its visitor knows, so that this reads v alone; known
+// is knownFields(v) (which the decoder noted in the event).
+func setVisitor(c *Chat, v *event.Visitor, known uint64) {
 	if c.Visitor == nil || known&c.visitorKnows == c.visitorKnows {
 		c.Visitor, c.visitorKnows = v, known
 		return
@@ -194,30 +198,7 @@ func setVisitor(c *Chat, v *event.Visitor) {
 
 // knownFields has a bit set for each field of v that mergeVisitor would
 // copy: the fields v knows.
-func knownFields(v *event.Visitor) uint64 {
-	// One bit per field, written out (not a loop over a copy of the
-	// fields): this runs for every event that names a visitor.
-	return has(v.ID) | has(v.Number)<<1 | has(v.UserToken)<<2 | has(v.Name)<<3 | has(v.Email)<<4 |
-		has(v.Phone)<<5 | has(v.Company)<<6 | has(v.StatusName)<<7 | has(v.IP)<<8 | has(v.Location)<<9 |
-		has(v.Browser)<<10 | has(v.OS)<<11 | has(v.Language)<<12 | has(v.TimeZone)<<13 |
-		has(v.CurrentPage)<<14 | has(v.Referrer)<<15 | has(v.LandingPage)<<16 | has(v.SearchEngine)<<17 |
-		has(v.Keywords)<<18 | has(v.ChatID)<<19 | has(v.Description)<<20 |
-		bit(v.State != event.VisitorStateUnknown)<<21 | bit(v.Department != nil)<<22 |
-		bit(v.Visits != 0)<<23 | bit(v.Chats != 0)<<24 | bit(v.PageViews != 0)<<25 |
-		bit(!v.FirstVisit.IsZero())<<26 | bit(!v.VisitTime.IsZero())<<27 |
-		bit(len(v.Fields) > 0)<<28 | bit(len(v.Variables) > 0)<<29
-}
-
-// has is 1 if s is not empty, else 0.
-func has(s string) uint64 { return bit(s != "") }
-
-// bit is 1 if b, else 0.
-func bit(b bool) uint64 {
-	if b {
-		return 1
-	}
-	return 0
-}
+func knownFields(v *event.Visitor) uint64 { return v.Known() }
 
 // mergeVisitor sets every field of dst that src knows.
 func mergeVisitor(dst *event.Visitor, src *event.Visitor) {

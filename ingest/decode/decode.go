@@ -81,6 +81,9 @@ func Decode(in Input) (event.Event, error) {
 	ev.Source = in.Source
 	ev.ReceivedAt = in.ReceivedAt
 	ev.Raw = in.Body
+	if ev.Visitor != nil {
+		ev.VisitorKnows = ev.Visitor.Known()
+	}
 	ev.MessagesTimed = len(ev.Messages) > 0
 	for i := range ev.Messages {
 		if ev.Messages[i].At.IsZero() && ev.Messages[i].Clock == "" {

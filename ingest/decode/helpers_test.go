@@ -149,6 +149,16 @@ func decodeErr(t *testing.T, src event.Source, hint, body string) *Error {
 }
 
 // strip clears what the fixture expectations do not spell out.
+// expected is want as Decode returns it for a payload from src: with the
+// source, the receipt time, and what its visitor knows noted.
+func expected(want event.Event, src event.Source) event.Event {
+	want.Source, want.ReceivedAt = src, received
+	if want.Visitor != nil {
+		want.VisitorKnows = want.Visitor.Known()
+	}
+	return want
+}
+
 func strip(ev event.Event) event.Event {
 	ev.Raw = nil
 	return ev

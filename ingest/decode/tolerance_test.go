@@ -381,9 +381,7 @@ func TestUnknownKeysIgnored(t *testing.T) {
 			if err != nil {
 				t.Fatalf("Decode with unknown keys: %v", err)
 			}
-			want := fixtureExpectations[p.File]
-			want.Source, want.ReceivedAt = event.Source(p.Source), received
-			checkEqual(t, "event with unknown keys", strip(ev), want)
+			checkEqual(t, "event with unknown keys", strip(ev), expected(fixtureExpectations[p.File], event.Source(p.Source)))
 		})
 	}
 }
@@ -811,9 +809,7 @@ func TestActionAnswers(t *testing.T) {
 
 	want := specVisitorEvent()
 	ev = decodeJSON(t, event.Comm100, HintVisitor, specVisitor)
-	checkEqual(t, "visitor", strip(ev), event.Event{
-		Source: event.Comm100, Kind: event.VisitorUpdated, VendorEvent: HintVisitor, ReceivedAt: received, Visitor: &want,
-	})
+	checkEqual(t, "visitor", strip(ev), expected(event.Event{Kind: event.VisitorUpdated, VendorEvent: HintVisitor, Visitor: &want}, event.Comm100))
 
 	for _, tt := range []struct{ hint, body, field string }{
 		{HintAgentStatus, `{"status":"Online"}`, "id"},
@@ -1052,9 +1048,7 @@ func TestFieldCoverage(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			ev := decodeJSON(t, tt.src, tt.hint, tt.body)
-			want := tt.want
-			want.Source, want.ReceivedAt = tt.src, received
-			checkEqual(t, "event", strip(ev), want)
+			checkEqual(t, "event", strip(ev), expected(tt.want, tt.src))
 		})
 	}
 }

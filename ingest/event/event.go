@@ -134,11 +134,15 @@ type Event struct {
 	// MessagesTimed says that every message has a time (At or Clock): the
 	// decoders check it while the messages are fresh, so that the board
 	// need not read them all again. False says nothing (check). Not sent.
-	MessagesTimed bool     `json:"-"`
-	Rating        *Rating  `json:"rating,omitempty"`
-	Offline       *Offline `json:"offline,omitempty"`
-	Call          *Call    `json:"call,omitempty"`
-	WrapUp        *WrapUp  `json:"wrap_up,omitempty"`
+	MessagesTimed bool `json:"-"`
+	// VisitorKnows is Visitor.Known(), noted by the decoders while the
+	// visitor is fresh, so that the board need not read all of it again.
+	// Zero says nothing (ask the visitor). Not sent.
+	VisitorKnows uint64   `json:"-"`
+	Rating       *Rating  `json:"rating,omitempty"`
+	Offline      *Offline `json:"offline,omitempty"`
+	Call         *Call    `json:"call,omitempty"`
+	WrapUp       *WrapUp  `json:"wrap_up,omitempty"`
 
 	// SnapshotAgents and SnapshotVisitors carry the lists of a snapshot event.
 	SnapshotAgents   []Agent   `json:"snapshot_agents,omitempty"`
@@ -182,6 +186,33 @@ type Visitor struct {
 	Fields       []Field      `json:"fields,omitempty"`    // pre-chat custom fields
 	Variables    []Field      `json:"variables,omitempty"` // custom variables
 	Description  string       `json:"description,omitempty"`
+}
+
+// Known returns the fields of v that are set (not their zero value): one
+// bit for each field, in the order they are declared. A visitor that knows
+// every field another knows has all of its bits.
+func (v *Visitor) Known() uint64 {
+	// Written out, not a loop over a copy of the fields: the board asks
+	// this of every visitor it is told of.
+	return has(v.ID) | has(v.Number)<<1 | has(v.UserToken)<<2 | has(v.Name)<<3 | has(v.Email)<<4 |
+		has(v.Phone)<<5 | has(v.Company)<<6 | bit(v.State != VisitorStateUnknown)<<7 | has(v.StatusName)<<8 |
+		bit(v.Department != nil)<<9 | has(v.IP)<<10 | has(v.Location)<<11 | has(v.Browser)<<12 |
+		has(v.OS)<<13 | has(v.Language)<<14 | has(v.TimeZone)<<15 | has(v.CurrentPage)<<16 |
+		has(v.Referrer)<<17 | has(v.LandingPage)<<18 | has(v.SearchEngine)<<19 | has(v.Keywords)<<20 |
+		bit(v.Visits != 0)<<21 | bit(v.Chats != 0)<<22 | bit(v.PageViews != 0)<<23 |
+		bit(!v.FirstVisit.IsZero())<<24 | bit(!v.VisitTime.IsZero())<<25 | has(v.ChatID)<<26 |
+		bit(len(v.Fields) > 0)<<27 | bit(len(v.Variables) > 0)<<28 | has(v.Description)<<29
+}
+
+// has is 1 if s is not empty, else 0.
+func has(s string) uint64 { return bit(s != "") }
+
+// bit is 1 if b, else 0.
+func bit(b bool) uint64 {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 // Key is the vendor-scoped identity of a visitor: the id, else the user
