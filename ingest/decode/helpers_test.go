@@ -148,7 +148,6 @@ func decodeErr(t *testing.T, src event.Source, hint, body string) *Error {
 	return de
 }
 
-// strip clears what the fixture expectations do not spell out.
 // expected is want as Decode returns it for a payload from src: with the
 // source, the receipt time, and what its visitor knows noted.
 func expected(want event.Event, src event.Source) event.Event {
@@ -159,6 +158,7 @@ func expected(want event.Event, src event.Source) event.Event {
 	return want
 }
 
+// strip clears what the fixture expectations do not spell out.
 func strip(ev event.Event) event.Event {
 	ev.Raw = nil
 	return ev
