@@ -3,6 +3,7 @@ package board
 import (
 	"fmt"
 	"math"
+	"math/rand/v2"
 	"reflect"
 	"testing"
 	"time"
@@ -339,6 +340,84 @@ func TestOutcomeLogOutOfOrder(t *testing.T) {
 	l.prune(at(15))
 	if got := l.between(at(15), at(30)).arrivals; got != 110 {
 		t.Errorf("after prune (15,30] = %d, want 110", got)
+	}
+}
+
+// TestOutcomeLogAgainstList: adds (some out of time order) and prunes, as
+// the board makes them, give the totals a plain list of the entries gives,
+// through the log's growth and its reuse of the room pruning leaves; and a
+// log pruned as fast as it grows keeps its array.
+func TestOutcomeLogAgainstList(t *testing.T) {
+	type entry struct {
+		at time.Time
+		n  int64
+	}
+	rng := rand.New(rand.NewPCG(6, 6))
+	var l outcomeLog
+	var list []entry // what the log holds
+	var pruned int64 // what was pruned
+	sum := func(to time.Time) int64 {
+		n := pruned
+		for _, e := range list {
+			if !e.at.After(to) {
+				n += e.n
+			}
+		}
+		return n
+	}
+	now := 0.0
+	for i := range 5000 {
+		now += rng.Float64() * 2
+		when := now
+		if rng.IntN(10) == 0 {
+			when -= rng.Float64() * 30 // late
+		}
+		n := rng.Int64N(5) + 1
+		l.add(at(when), outcome{arrivals: n})
+		list = append(list, entry{at(when), n})
+		if i%97 == 0 {
+			cut := at(now - 40)
+			l.prune(cut)
+			kept := list[:0]
+			for _, e := range list {
+				if e.at.After(cut) {
+					kept = append(kept, e)
+				} else {
+					pruned += e.n
+				}
+			}
+			list = kept
+		}
+		if i%13 == 0 {
+			for _, back := range []float64{0, 1, 10, 35} {
+				to := at(now - back)
+				if got, want := l.total(to).arrivals, sum(to); got != want {
+					t.Fatalf("step %d: total to now-%vs = %d, want %d", i, back, got, want)
+				}
+			}
+		}
+	}
+	if len(l.log) != len(list) {
+		t.Errorf("log holds %d entries, want %d", len(l.log), len(list))
+	}
+	// Steady state, pruned as fast as it grows: the room pruning leaves is
+	// taken back, and the log keeps its array.
+	step := func() {
+		for range 50 {
+			now++
+			l.add(at(now), outcome{arrivals: 1})
+		}
+		l.prune(at(now - 40))
+	}
+	for range 20 {
+		step()
+	}
+	arr := &l.arr[:1][0]
+	for i := range 200 {
+		step()
+		if &l.arr[:1][0] != arr {
+			t.Fatalf("round %d: a log pruned as fast as it grows took a new array (holding %d, room for %d)", i, len(l.log), cap(l.arr))
+		}
 	}
 }
 
