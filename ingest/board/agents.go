@@ -131,12 +131,12 @@ func (b *Board) visitorsSnapshot(ev *event.Event) {
 		// A copy: the chat must not keep the whole poll's list alive.
 		own := *v
 		if c := b.open[vk]; c != nil {
-			setVisitor(c, &own, knownFields(&own))
+			setVisitor(c, &own, own.Known())
 			continue
 		}
 		c := &Chat{Source: ev.Source, ID: "visitor:" + v.ID, FromPoll: true, waitIndex: -1,
 			RequestedAt: ev.ReceivedAt, UpdatedAt: ev.ReceivedAt}
-		setVisitor(c, &own, knownFields(&own))
+		setVisitor(c, &own, own.Known())
 		if v.Department != nil {
 			c.Department = v.Department.Label()
 		}

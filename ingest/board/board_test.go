@@ -481,7 +481,7 @@ func TestLastVisitorMessageAt(t *testing.T) {
 }
 
 // TestVisitorFieldsAllMerged: each field of event.Visitor has its own bit
-// in knownFields (so that a visitor that lacks a field the chat's knew is
+// in Visitor.Known (so that a visitor that lacks a field the chat's knew is
 // merged, not put in its place), and mergeVisitor copies it. A field added
 // to Visitor and forgotten by either fails here.
 func TestVisitorFieldsAllMerged(t *testing.T) {
@@ -505,9 +505,9 @@ func TestVisitorFieldsAllMerged(t *testing.T) {
 		default:
 			t.Fatalf("field %s: kind %s not handled by this test", f.Name, fv.Kind())
 		}
-		m := knownFields(&known)
+		m := known.Known()
 		if m == 0 || m&(m-1) != 0 {
-			t.Errorf("field %s alone: knownFields = %b, want one bit", f.Name, m)
+			t.Errorf("field %s alone: Known() = %b, want one bit", f.Name, m)
 		} else if other, dup := seen[m]; dup {
 			t.Errorf("fields %s and %s have the same bit", other, f.Name)
 		}
@@ -518,7 +518,7 @@ func TestVisitorFieldsAllMerged(t *testing.T) {
 			t.Errorf("field %s: merged into an empty visitor gives %+v, want %+v", f.Name, merged, known)
 		}
 	}
-	if m := knownFields(&event.Visitor{}); m != 0 {
+	if m := (&event.Visitor{}).Known(); m != 0 {
 		t.Errorf("an empty visitor knows %b, want nothing", m)
 	}
 }

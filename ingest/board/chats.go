@@ -59,7 +59,7 @@ type Chat struct {
 	k       key    // its key in Board.chats, while on the board
 	kHash   uint64 // the hash of k in Board.chats
 	openKey string // the visitor key Board.open has the chat under, if any
-	// visitorKnows is knownFields of Visitor (setVisitor).
+	// visitorKnows is Visitor.Known() (setVisitor).
 	visitorKnows uint64
 	inEnded      bool
 	endedPos     int // where in Board.ended, counting entries trimmed from its front
@@ -104,7 +104,7 @@ func (b *Board) merge(c *Chat, ev *event.Event) {
 	if v := ev.Visitor; v != nil {
 		known := ev.VisitorKnows
 		if known == 0 {
-			known = knownFields(v)
+			known = v.Known()
 		}
 		setVisitor(c, v, known)
 	}
@@ -184,7 +184,7 @@ func mergeMessages(have, add []event.Message, at time.Time, timed bool) []event.
 // the chat's knew takes its place (most do: vendors send the whole visitor
 // every time), and any other is merged with it into a new one. The chat
 // keeps which fields its visitor knows, so that this reads v alone; known
-// is knownFields(v) (which the decoder noted in the event).
+// is v.Known() (which the decoder noted in the event).
 func setVisitor(c *Chat, v *event.Visitor, known uint64) {
 	if c.Visitor == nil || known&c.visitorKnows == c.visitorKnows {
 		c.Visitor, c.visitorKnows = v, known
@@ -195,10 +195,6 @@ func setVisitor(c *Chat, v *event.Visitor, known uint64) {
 	c.Visitor = &merged
 	c.visitorKnows |= known
 }
-
-// knownFields has a bit set for each field of v that mergeVisitor would
-// copy: the fields v knows.
-func knownFields(v *event.Visitor) uint64 { return v.Known() }
 
 // mergeVisitor sets every field of dst that src knows.
 func mergeVisitor(dst *event.Visitor, src *event.Visitor) {

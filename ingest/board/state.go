@@ -239,7 +239,7 @@ func Restore(cfg Config, st State) (*Board, error) {
 		sc := &st.Chats[i]
 		c := new(Chat)
 		*c = cloneChat(&sc.Chat)
-		c.counted, c.csat, c.waitIndex, c.visitorKnows = sc.Counted, sc.CSAT, -1, knownFields(c.Visitor)
+		c.counted, c.csat, c.waitIndex, c.visitorKnows = sc.Counted, sc.CSAT, -1, c.Visitor.Known()
 		c.onBoard, c.inEnded, c.ordGroup, c.ordAt, c.openKey, c.k, c.kHash = false, false, 0, time.Time{}, "", key{}, 0
 		chats[i] = c
 		if sc.Gone {
