@@ -144,6 +144,11 @@ type Event struct {
 	Call         *Call    `json:"call,omitempty"`
 	WrapUp       *WrapUp  `json:"wrap_up,omitempty"`
 
+	// Notes say what the decoder could not use: a field of the wrong type
+	// or a time that cannot be real, dropped; a chat id that is missing.
+	// The event is kept (Raw has everything); Notes say what it lacks.
+	Notes []string `json:"notes,omitempty"`
+
 	// SnapshotAgents and SnapshotVisitors carry the lists of a snapshot event.
 	SnapshotAgents   []Agent   `json:"snapshot_agents,omitempty"`
 	SnapshotVisitors []Visitor `json:"snapshot_visitors,omitempty"`
