@@ -68,6 +68,20 @@ func fit(s string, w int) string {
 }
 
 // cell cuts or pads plain text to w cells.
+// roughAgo is d in its largest unit, at most 3 characters ("45s", "12m",
+// "3h", "20d"), for narrow columns.
+func roughAgo(d time.Duration) string {
+	switch {
+	case d < time.Minute:
+		return fmt.Sprintf("%ds", max(int(d.Seconds()), 0))
+	case d < time.Hour:
+		return fmt.Sprintf("%dm", int(d.Minutes()))
+	case d < 24*time.Hour:
+		return fmt.Sprintf("%dh", int(d.Hours()))
+	}
+	return fmt.Sprintf("%dd", int(d.Hours()/24))
+}
+
 func cell(s string, w int) string {
 	s = strings.Map(func(r rune) rune {
 		if r == '\n' || r == '\r' || r == '\t' {
@@ -278,16 +292,20 @@ func (m Model) body() []string {
 			if p, ok := m.pending[a.ID]; ok {
 				statusCell = t.Pending.Render(cell("→ "+p+"…", 13))
 			}
-			since := ""
-			if !a.Since.IsZero() {
-				since = dur(m.now.Sub(a.Since))
+			sinceCell := cell("", 9)
+			switch {
+			case a.Status == event.AgentUnknown && !a.LastSeenAt.IsZero():
+				// No presence source speaks for them: when a chat last did.
+				sinceCell = t.Dim.Render(cell("seen "+roughAgo(m.now.Sub(a.LastSeenAt)), 9))
+			case !a.Since.IsZero():
+				sinceCell = cell(dur(m.now.Sub(a.Since)), 9)
 			}
 			chats := fmt.Sprintf("%d/%d", a.Chats, a.Capacity)
 			cs := t.Bold
 			if a.Chats > a.Capacity {
 				cs = t.Alert
 			}
-			row := statusCell + cell(nameOr(a.Name, a.ID), 20) + cell(since, 9) + cs.Render(cell(chats, 7)) + cell(string(a.Source), 9) + cell(a.ID, m.width-58)
+			row := statusCell + cell(nameOr(a.Name, a.ID), 20) + sinceCell + cs.Render(cell(chats, 7)) + cell(string(a.Source), 9) + cell(a.ID, m.width-58)
 			rows = append(rows, mark(i, row))
 		}
 	case paneChats:

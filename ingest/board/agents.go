@@ -17,9 +17,13 @@ type Agent struct {
 	StatusName string            `json:"status_name,omitempty"`
 	// Since is when the agent entered the current status; zero if unknown.
 	Since time.Time `json:"since,omitzero"`
+	// LastSeenAt is when a chat event last named the agent.
+	LastSeenAt time.Time `json:"last_seen_at,omitzero"`
 	// OngoingChats is the vendor's own count (from polling), -1 if unknown.
 	OngoingChats int `json:"ongoing_chats"`
-	// Chats is the number of active chats on the board that the agent is in.
+	// Chats is how many chats the agent holds: the vendor's own count
+	// when the last poll listed them, else the active chats on the board
+	// that name them.
 	Chats int `json:"chats"`
 	// Capacity is how many chats the agent can hold.
 	Capacity int `json:"capacity"`
@@ -33,9 +37,9 @@ type Agent struct {
 	ordNameOf string
 }
 
-// seeAgent notes an agent named in a chat event. An agent who takes chats
-// is working: an unknown status reads as online.
-func (b *Board) seeAgent(source event.Source, a event.Agent, at time.Time) *Agent {
+// agent returns the agent a, creating it with status unknown, and notes
+// their name and email.
+func (b *Board) agent(source event.Source, a event.Agent) *Agent {
 	id := a.ID
 	if id == "" {
 		id = a.Name
@@ -49,31 +53,34 @@ func (b *Board) seeAgent(source event.Source, a event.Agent, at time.Time) *Agen
 		ag = &Agent{Source: source, ID: id, Status: event.AgentUnknown, OngoingChats: -1}
 		b.putAgent(agentKey(src, id), ag)
 	}
-	was := ag.Status
-	if a.Name != "" {
-		ag.Name = a.Name
-	}
 	if a.Email != "" {
 		ag.Email = a.Email
 	}
-	if ag.Status == event.AgentUnknown {
-		ag.Status, ag.Since = event.AgentOnline, at
+	if a.Name != "" && a.Name != ag.Name {
+		ag.Name = a.Name
+		b.reindexAgent(ag, ag.Status)
 	}
-	b.reindexAgent(ag, was)
 	return ag
 }
 
-func (b *Board) agentStatus(ev *event.Event) {
-	at := ev.ReceivedAt
-	if !ev.OccurredAt.IsZero() {
-		at = ev.OccurredAt
+// seeAgent notes an agent named in a chat event at at. A chat says nothing
+// of presence: an agent known only from chats keeps the status unknown
+// (Chatlio and Jivo send no presence at all), with when they were last
+// seen in one.
+func (b *Board) seeAgent(source event.Source, a event.Agent, at time.Time) {
+	if ag := b.agent(source, a); ag != nil && at.After(ag.LastSeenAt) {
+		ag.LastSeenAt = at
 	}
+}
+
+// agentStatus applies a presence event: a Comm100 status webhook or the
+// outcome of chatdeck's own status change.
+func (b *Board) agentStatus(ev *event.Event) {
+	at := place(ev)
 	for _, a := range ev.Agents {
-		ag := b.seeAgent(ev.Source, a, at)
-		if ag == nil {
-			continue
+		if ag := b.agent(ev.Source, a); ag != nil {
+			b.setStatus(ag, a.Status, a.StatusName, at)
 		}
-		b.setStatus(ag, a.Status, a.StatusName, at)
 	}
 }
 
@@ -91,26 +98,37 @@ func (b *Board) setStatus(ag *Agent, s event.AgentStatus, name string, at time.T
 
 // agentsSnapshot replaces what the board knows of a source's agents with a
 // poll: agents in it get their status, name and chat count; agents that an
-// earlier poll listed and this one does not are offline.
+// earlier poll listed and this one does not are offline, their chats
+// counted by the board again.
 func (b *Board) agentsSnapshot(ev *event.Event) {
 	if len(ev.SnapshotStatuses) > 0 {
 		b.statuses[ev.Source] = ev.SnapshotStatuses
 	}
 	seen := make(map[key]bool, len(ev.SnapshotAgents))
 	for _, a := range ev.SnapshotAgents {
-		ag := b.seeAgent(ev.Source, a, ev.ReceivedAt)
+		ag := b.agent(ev.Source, a)
 		if ag == nil {
 			continue
 		}
 		seen[ag.k] = true
 		ag.fromPoll = true
-		ag.OngoingChats = a.OngoingChats
+		if ag.OngoingChats != a.OngoingChats {
+			ag.OngoingChats = a.OngoingChats
+			b.checkCapacity(ag.k)
+		}
 		b.setStatus(ag, a.Status, a.StatusName, ev.ReceivedAt)
 	}
 	src := b.srcs.code(ev.Source)
 	for k, ag := range b.agents {
-		if k.src == src && ag.fromPoll && !seen[k] && ag.Status != event.AgentOffline {
+		if k.src != src || !ag.fromPoll || seen[k] {
+			continue
+		}
+		if ag.Status != event.AgentOffline {
 			b.setStatus(ag, event.AgentOffline, "", ev.ReceivedAt)
+		}
+		if ag.OngoingChats >= 0 {
+			ag.OngoingChats = -1 // no longer listed: the board's own count again
+			b.checkCapacity(k)
 		}
 	}
 }

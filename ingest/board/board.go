@@ -124,6 +124,7 @@ type Board struct {
 	agentOrder  ordered[*Agent]                // agents in Agents order
 	load        map[key]int                    // active chats per agent key
 	overCap     map[key]*Agent                 // agents holding more chats than Capacity
+	holding     map[key]*Agent                 // agents holding any chats (agentChats)
 	active      int                            // active chats on the board
 	statusCount map[event.AgentStatus]int      // agents by status
 	expiries    expiryHeap                     // when visitors' histories expire
@@ -149,6 +150,7 @@ func New(cfg Config) *Board {
 		agentOrder:  newOrdered(compareAgents),
 		load:        map[key]int{},
 		overCap:     map[key]*Agent{},
+		holding:     map[key]*Agent{},
 		statusCount: map[event.AgentStatus]int{},
 	}
 	for g := range b.byState {

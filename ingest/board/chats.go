@@ -2,7 +2,6 @@ package board
 
 import (
 	"sort"
-	"strings"
 	"time"
 
 	"github.com/chatdeck/chatdeck/ingest/event"
@@ -38,7 +37,14 @@ type Chat struct {
 	Call       *event.Call     `json:"call,omitempty"`
 	Unanswered bool            `json:"unanswered,omitempty"` // the vendor said nobody answered in time
 	FromPoll   bool            `json:"from_poll,omitempty"`  // known only from a visitors poll, not a webhook
-	// RequestedAt is when the visitor started waiting; zero if unknown.
+	// KeyedByVisitor: its events carried no chat id, so the chat is its
+	// visitor's (ID is "visitor-chat:" and the visitor's key).
+	KeyedByVisitor bool `json:"keyed_by_visitor,omitempty"`
+	// RequestedAt is when the visitor started waiting, on chatdeck's
+	// clock (the receipt of the request, or of the poll that first listed
+	// them); zero if unknown. AnsweredAt is the receipt of the event that
+	// answered it (zero if none did before the end); EndedAt when it
+	// ended (the receipt, or the vendor's time for a late payload).
 	RequestedAt time.Time `json:"requested_at,omitzero"`
 	AnsweredAt  time.Time `json:"answered_at,omitzero"`
 	EndedAt     time.Time `json:"ended_at,omitzero"`
@@ -49,9 +55,8 @@ type Chat struct {
 	LastVisitorMessageAt time.Time `json:"last_visitor_message_at,omitzero"`
 	UpdatedAt            time.Time `json:"updated_at"`
 
-	counted   bool // its answered/abandoned outcome is in the log
-	csat      bool // its rating is in the log
-	waitIndex int  // position in Board.waiting, -1 when not waiting
+	tally     tally // what it added to the outcome log (outcomes.go)
+	waitIndex int   // position in Board.waiting, -1 when not waiting
 	// The board's indexes (index.go): whether the board holds the chat,
 	// whether Board.ended lists it, and the group and time its place in
 	// the Chats order was found with.
@@ -79,21 +84,34 @@ func (c *Chat) FirstMessage() string {
 	return ""
 }
 
-// chat returns the chat for ev, creating it (as waiting, from ev's time)
-// if the board has not seen it.
+// chat returns the chat for ev, creating it if the board has not seen it
+// (with no state: the caller decides it, and whether it is an arrival). An
+// event with no chat id is the chat of its visitor, keyed "visitor-chat:"
+// and the visitor's key; with neither, chat returns nil.
 func (b *Board) chat(ev *event.Event) *Chat {
-	k := b.key(ev.Source, ev.ChatID)
+	id, byVisitor := ev.ChatID, false
+	if id == "" {
+		vk := ev.Visitor.Key()
+		if vk == "" {
+			return nil
+		}
+		id, byVisitor = visitorChatPrefix+vk, true
+	}
+	k := b.key(ev.Source, id)
 	c, h := b.chats.lookup(k)
 	if c == nil {
-		c = &Chat{Source: ev.Source, ID: ev.ChatID, waitIndex: -1, UpdatedAt: ev.ReceivedAt}
+		c = &Chat{Source: ev.Source, ID: id, KeyedByVisitor: byVisitor, waitIndex: -1, UpdatedAt: ev.ReceivedAt}
 		c.k, c.kHash = k, h
 		b.chats.putHashed(h, k, c)
 		b.list(c)
-		b.outcomes.add(ev.ReceivedAt, outcome{arrivals: 1})
 	}
 	b.merge(c, ev)
 	return c
 }
+
+// visitorChatPrefix starts the id of a chat that its events named only by
+// its visitor.
+const visitorChatPrefix = "visitor-chat:"
 
 // merge copies what ev says about the chat onto it.
 func (b *Board) merge(c *Chat, ev *event.Event) {
@@ -108,16 +126,7 @@ func (b *Board) merge(c *Chat, ev *event.Event) {
 		}
 		setVisitor(c, v, known)
 	}
-	if vkey := c.Visitor.Key(); vkey != "" && vkey != c.openKey && (c.State == Waiting || c.State == Active || c.State == "") {
-		// (c.openKey == vkey: the open index has c under that key already.)
-		vk := b.key(c.Source, vkey)
-		if prev := b.open[vk]; prev != c {
-			if prev != nil && prev.FromPoll {
-				b.drop(prev)
-			}
-		}
-		b.setOpen(vk, c)
-	}
+	b.noteOpen(c)
 	if ev.Department != nil && ev.Department.Label() != "" {
 		c.Department = ev.Department.Label()
 	}
@@ -139,6 +148,30 @@ func (b *Board) merge(c *Chat, ev *event.Event) {
 	if len(ev.Messages) > 0 {
 		c.Messages = mergeMessages(c.Messages, ev.Messages, ev.ReceivedAt, ev.MessagesTimed)
 	}
+}
+
+// noteOpen lists c, waiting or active (or not yet either), as its
+// visitor's open chat.
+func (b *Board) noteOpen(c *Chat) {
+	vkey := c.Visitor.Key()
+	// (c.openKey == vkey: the open index has c under that key already.)
+	if vkey == "" || vkey == c.openKey || (c.State != Waiting && c.State != Active && c.State != "") {
+		return
+	}
+	vk := b.key(c.Source, vkey)
+	if prev := b.open[vk]; prev != c && prev != nil && prev.FromPoll {
+		// The webhook's chat takes the polled entry's place, and the
+		// wait began when chatdeck first heard of it: the poll.
+		if !prev.RequestedAt.IsZero() && (c.RequestedAt.IsZero() || prev.RequestedAt.Before(c.RequestedAt)) {
+			c.RequestedAt = prev.RequestedAt
+			if c.State == Waiting {
+				b.unqueue(c)
+				b.enqueue(c)
+			}
+		}
+		b.drop(prev)
+	}
+	b.setOpen(vk, c)
 }
 
 // mergeMessages folds new messages into a transcript. A transcript that
@@ -306,7 +339,7 @@ func (b *Board) setAgents(c *Chat, ev *event.Event, replace bool) {
 		}
 	}
 	for _, a := range ev.Agents {
-		b.seeAgent(ev.Source, a, ev.ReceivedAt)
+		b.seeAgent(ev.Source, a, place(ev))
 	}
 	if changed && loaded {
 		b.addLoad(c, 1)
@@ -322,155 +355,6 @@ func hasAgent(list []event.Agent, a event.Agent) bool {
 	return false
 }
 
-func (b *Board) chatRequested(ev *event.Event) {
-	c := b.chat(ev)
-	if c.State == "" {
-		c.RequestedAt = ev.ReceivedAt
-		b.setState(c, Waiting)
-	}
-	b.setAgents(c, ev, false)
-}
-
-func (b *Board) chatAnswered(ev *event.Event) {
-	c := b.chat(ev)
-	b.setAgents(c, ev, ev.Kind == event.ChatTransferred)
-	switch c.State {
-	case "", Waiting:
-		c.AnsweredAt = ev.ReceivedAt
-		b.setState(c, Active)
-		b.countAnswer(c, ev.ReceivedAt)
-	case Ended, Missed: // a late start after the end: the end stands
-	}
-	b.remember(c)
-}
-
-func (b *Board) chatUpdated(ev *event.Event) {
-	c := b.chat(ev)
-	b.setAgents(c, ev, false)
-	switch {
-	case c.State == "" && !hasFrom(ev.Messages, event.FromVisitor):
-		// Jivo only updates chats an agent has accepted.
-		c.AnsweredAt = ev.ReceivedAt
-		b.setState(c, Active)
-		b.countAnswer(c, ev.ReceivedAt)
-	case (c.State == "" || c.State == Waiting) && hasFrom(c.Messages, event.FromAgent):
-		// A transcript so far (Chatlio) in which an agent has answered.
-		if c.RequestedAt.IsZero() {
-			c.RequestedAt = firstMessageAt(c.Messages, event.FromVisitor)
-		}
-		c.AnsweredAt = firstMessageAt(c.Messages, event.FromAgent)
-		messageWait(c)
-		b.setState(c, Active)
-		b.countAnswer(c, ev.ReceivedAt)
-	case c.State == "":
-		// A transcript so far with no answer yet: the visitor waits.
-		c.RequestedAt = firstMessageAt(c.Messages, event.FromVisitor)
-		if c.RequestedAt.IsZero() {
-			c.RequestedAt = ev.ReceivedAt
-		}
-		b.setState(c, Waiting)
-	}
-}
-
-func (b *Board) chatEnded(ev *event.Event) {
-	c := b.chat(ev)
-	b.setAgents(c, ev, false)
-	if c.State == Ended || c.State == Missed {
-		b.countRating(c, ev.ReceivedAt)
-		b.remember(c)
-		return
-	}
-	end := ev.ReceivedAt
-	if c.Info != nil && !c.Info.EndedAt.IsZero() {
-		c.EndedAt = c.Info.EndedAt
-	} else {
-		c.EndedAt = end
-	}
-	if c.RequestedAt.IsZero() {
-		c.RequestedAt = firstOf(c.Info, c.Messages, event.FromVisitor)
-	}
-	answered := c.State == Active || len(c.Agents) > 0 || hasFrom(c.Messages, event.FromAgent)
-	if answered && c.AnsweredAt.IsZero() {
-		if t := firstMessageAt(c.Messages, event.FromAgent); !t.IsZero() {
-			c.AnsweredAt = t
-			messageWait(c)
-		} else if c.Info != nil && !c.Info.StartedAt.IsZero() {
-			c.AnsweredAt = c.Info.StartedAt
-		}
-	}
-	if answered {
-		b.countAnswer(c, end)
-		b.setState(c, Ended)
-	} else {
-		b.countAbandon(c, end)
-		b.setState(c, Missed)
-	}
-	b.countRating(c, end)
-	b.remember(c)
-}
-
-func (b *Board) chatWrappedUp(ev *event.Event) {
-	c := b.chat(ev)
-	if c.State == "" || c.State == Waiting || c.State == Active {
-		if c.EndedAt.IsZero() {
-			c.EndedAt = ev.ReceivedAt
-		}
-		b.setState(c, Ended)
-	}
-}
-
-func (b *Board) visitorUnanswered(ev *event.Event) {
-	c := b.chat(ev)
-	c.Unanswered = true
-	if c.State == "" {
-		c.RequestedAt = ev.ReceivedAt
-		b.setState(c, Waiting)
-	}
-	b.inbox.push(InboxItem{Type: InboxUnanswered, Source: ev.Source, At: ev.ReceivedAt, Seq: ev.Seq,
-		ChatID: c.ID, Visitor: visitorLabel(c.Visitor), Text: c.FirstMessage()})
-}
-
-func (b *Board) feedback(ev *event.Event) {
-	c := b.chat(ev)
-	if c.State == "" {
-		// Feedback comes after a chat: one the board did not see start.
-		c.EndedAt = ev.ReceivedAt
-		b.setState(c, Ended)
-		c.counted = true
-	}
-	b.countRating(c, ev.ReceivedAt)
-	b.remember(c)
-	text := ""
-	if ev.Rating != nil {
-		text = ev.Rating.Comment
-	}
-	b.inbox.push(InboxItem{Type: InboxFeedback, Source: ev.Source, At: ev.ReceivedAt, Seq: ev.Seq,
-		ChatID: c.ID, Visitor: visitorLabel(c.Visitor), Text: text, Rating: ev.Rating})
-}
-
-func (b *Board) callEvent(ev *event.Event) {
-	item := InboxItem{Type: InboxCall, Source: ev.Source, At: ev.ReceivedAt, Seq: ev.Seq, ChatID: ev.ChatID,
-		Visitor: visitorLabel(ev.Visitor)}
-	if ev.Call != nil {
-		item.Text = strings.TrimSpace(ev.Call.Type + " call " + ev.Call.Status + " " + ev.Call.Phone)
-	}
-	b.inbox.push(item)
-	if ev.ChatID != "" {
-		if c := b.chats.get(b.key(ev.Source, ev.ChatID)); c != nil {
-			b.merge(c, ev)
-		}
-	}
-}
-
-func (b *Board) visitorUpdated(ev *event.Event) {
-	if ev.Visitor == nil || ev.Visitor.Key() == "" {
-		return
-	}
-	if c := b.open[b.key(ev.Source, ev.Visitor.Key())]; c != nil {
-		b.merge(c, ev)
-	}
-}
-
 // setState moves a chat to s, keeping the waiting queue and indexes right.
 func (b *Board) setState(c *Chat, s ChatState) {
 	if c.State == s {
@@ -482,11 +366,20 @@ func (b *Board) setState(c *Chat, s ChatState) {
 	was := c.State
 	c.State = s
 	switch s {
-	case Waiting:
-		b.enqueue(c)
+	case Waiting, Active:
+		if c.inEnded {
+			// A provisional end (lifecycle.go) taken back.
+			b.takeEnded(c)
+			b.noteOpen(c)
+		}
+		if s == Waiting {
+			b.enqueue(c)
+		}
 	case Ended, Missed:
 		b.unsetOpen(b.key(c.Source, c.Visitor.Key()), c)
-		b.pushEnded(c)
+		if !c.inEnded {
+			b.pushEnded(c)
+		}
 	}
 	b.reindex(c, was)
 }
@@ -545,67 +438,6 @@ func (b *Board) unsetOpen(vk key, c *Chat) {
 	}
 }
 
-// countAnswer logs the chat's answer once, with its wait when known: the
-// vendor's own figure, else answered minus requested.
-func (b *Board) countAnswer(c *Chat, at time.Time) {
-	if c.counted || c.FromPoll {
-		return
-	}
-	c.counted = true
-	o := outcome{answered: 1}
-	if w, ok := c.wait(); ok {
-		o.answeredKnown = 1
-		o.waitSum = w
-		if w <= b.cfg.SLTarget {
-			o.withinTarget = 1
-		}
-	}
-	b.outcomes.add(at, o)
-}
-
-// countAbandon logs a chat that ended unanswered.
-func (b *Board) countAbandon(c *Chat, at time.Time) {
-	if c.counted || c.FromPoll {
-		return
-	}
-	c.counted = true
-	w, ok := c.wait()
-	if !ok && !c.RequestedAt.IsZero() && !c.EndedAt.Before(c.RequestedAt) {
-		w, ok = c.EndedAt.Sub(c.RequestedAt), true
-	}
-	if ok && w < b.cfg.ShortAbandon {
-		b.outcomes.add(at, outcome{shortAbandoned: 1})
-		return
-	}
-	b.outcomes.add(at, outcome{abandoned: 1})
-}
-
-func (b *Board) countRating(c *Chat, at time.Time) {
-	if c.csat || c.Rating == nil {
-		return
-	}
-	switch c.Rating.Sentiment {
-	case event.Good:
-		b.outcomes.add(at, outcome{good: 1})
-	case event.Bad:
-		b.outcomes.add(at, outcome{bad: 1})
-	default:
-		return
-	}
-	c.csat = true
-}
-
-// wait is how long the visitor waited for an answer, if known.
-func (c *Chat) wait() (time.Duration, bool) {
-	if c.Info != nil && c.Info.HasWait {
-		return c.Info.Wait, true
-	}
-	if !c.RequestedAt.IsZero() && !c.AnsweredAt.IsZero() && !c.AnsweredAt.Before(c.RequestedAt) {
-		return c.AnsweredAt.Sub(c.RequestedAt), true
-	}
-	return 0, false
-}
-
 func hasFrom(msgs []event.Message, from event.Sender) bool {
 	for _, m := range msgs {
 		if m.From == from {
@@ -635,13 +467,6 @@ func firstMessageAt(msgs []event.Message, from event.Sender) time.Time {
 	return time.Time{}
 }
 
-func firstOf(info *event.ChatInfo, msgs []event.Message, from event.Sender) time.Time {
-	if info != nil && !info.StartedAt.IsZero() {
-		return info.StartedAt
-	}
-	return firstMessageAt(msgs, from)
-}
-
 func visitorLabel(v *event.Visitor) string {
 	if v == nil {
 		return ""
@@ -652,19 +477,4 @@ func visitorLabel(v *event.Visitor) string {
 		}
 	}
 	return ""
-}
-
-// messageWait sets a chat's wait from its transcript when the vendor gave
-// none: first agent message − first visitor message, both on the vendor's
-// clock (mixing it with chatdeck's receipt times would skew the wait by
-// the clocks' difference).
-func messageWait(c *Chat) {
-	v, a := firstMessageAt(c.Messages, event.FromVisitor), firstMessageAt(c.Messages, event.FromAgent)
-	if v.IsZero() || a.IsZero() || a.Before(v) || (c.Info != nil && c.Info.HasWait) {
-		return
-	}
-	if c.Info == nil {
-		c.Info = &event.ChatInfo{}
-	}
-	c.Info.Wait, c.Info.HasWait = a.Sub(v), true
 }

@@ -31,6 +31,9 @@ const (
 	InboxUnanswered   InboxType = "unanswered"
 	InboxCall         InboxType = "call"
 	InboxUnrecognised InboxType = "unrecognised"
+	// InboxIncomplete is a chat event that names neither its chat nor its
+	// visitor: kept, but not placeable on the board.
+	InboxIncomplete InboxType = "incomplete"
 )
 
 // InboxItem is something a supervisor should look at that is not a chat in
@@ -53,7 +56,7 @@ func (o OfflineItem) when() time.Time { return o.At }
 func (i InboxItem) when() time.Time { return i.At }
 
 func (b *Board) offlineMessage(ev *event.Event) {
-	item := OfflineItem{Source: ev.Source, At: ev.ReceivedAt}
+	item := OfflineItem{Source: ev.Source, At: place(ev)}
 	if o := ev.Offline; o != nil {
 		item.ID, item.Name, item.Email, item.Phone = o.ID, o.Name, o.Email, o.Phone
 		item.Subject, item.Text, item.Attachments = o.Subject, o.Text, o.Attachments
@@ -102,6 +105,12 @@ func (b *Board) prune(now time.Time) {
 		})
 	}
 	for _, c := range stale {
+		// A visitor left waiting this long with no word from the vendor
+		// did not get an answer: abandoned, with the wait unknown.
+		if c.State == Waiting && c.tally.arrived && c.tally.outcome == noOutcome && !c.FromPoll {
+			c.tally.outcome, c.tally.at = abandonedOutcome, now
+			b.outcomes.add(now, outcome{abandoned: 1})
+		}
 		b.drop(c)
 	}
 	b.expireHistory(now)

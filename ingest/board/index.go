@@ -15,7 +15,7 @@ import (
 //     list per state group (active, waiting, ended and missed). Pruning
 //     reads the groups' oldest ends instead of scanning every chat.
 //   - agentOrder: the agents in Agents order.
-//   - load, overCap, active, statusCount: active chats per agent, the agents
+//   - load, overCap, holding, active, statusCount: active chats per agent, the agents
 //     over capacity, and the counts Metrics reports.
 //   - expiries: the histories, by when each is due to be forgotten.
 //
@@ -241,14 +241,33 @@ func (b *Board) checkCapacity(k key) {
 	b.noteCapacity(k, b.agents[k], b.load[k])
 }
 
-// noteCapacity notes whether ag, the agent under k (nil if none), holds
-// more chats than Capacity: load.
+// noteCapacity notes whether ag, the agent under k (nil if none), with
+// load active chats on the board, holds any chats, and more than Capacity.
 func (b *Board) noteCapacity(k key, ag *Agent, load int) {
-	if ag != nil && load > b.cfg.Capacity {
+	n := load
+	if ag != nil {
+		n = agentChats(ag, load)
+	}
+	if ag != nil && n > b.cfg.Capacity {
 		b.overCap[k] = ag
 	} else if len(b.overCap) > 0 {
 		delete(b.overCap, k)
 	}
+	if ag != nil && n > 0 {
+		b.holding[k] = ag
+	} else if len(b.holding) > 0 {
+		delete(b.holding, k)
+	}
+}
+
+// agentChats is how many chats ag holds, with load active chats on the
+// board: the vendor's own count while the last poll lists them (Comm100's
+// ongoingChats), else load.
+func agentChats(ag *Agent, load int) int {
+	if ag.OngoingChats >= 0 {
+		return ag.OngoingChats
+	}
+	return load
 }
 
 // putAgent adds a new agent under k.
@@ -263,7 +282,7 @@ func (b *Board) indexAgent(k key, ag *Agent) {
 	b.statusCount[ag.Status]++
 	ag.ordRank, ag.ordName, ag.ordNameOf = agentRank(ag.Status), strings.ToLower(ag.Name), ag.Name
 	b.agentOrder.insert(ag)
-	if b.load[k] > 0 {
+	if b.load[k] > 0 || ag.OngoingChats > 0 {
 		b.checkCapacity(k)
 	}
 }

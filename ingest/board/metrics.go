@@ -198,9 +198,12 @@ func ratio(a, b float64) *float64 {
 //   - QueueLength: visitors waiting now. LongestWaitSeconds: how long the
 //     one who has waited longest has waited (0 with an empty queue).
 //   - ActiveChats: chats in progress.
-//   - Agents*: agents by status; AgentsTotal counts all known agents.
-//   - Utilisation = active chats / (online agents × Capacity): the share of
-//     the available chat slots in use. nil when no agent is online.
+//   - Agents*: agents by status, as presence sources said (Comm100 status
+//     webhooks and polls, chatdeck's own status changes); AgentsUnknown
+//     counts those only seen in chats; AgentsTotal all known agents.
+//   - Utilisation = active chats / (agents serving × Capacity), serving =
+//     online, or of any status while holding a chat (an agent who goes
+//     away with chats still holds their slots). nil when nobody serves.
 //   - ChatsPerHour: chats that arrived in the last 60 minutes.
 //   - Window: the Period of the last Config.Window; Today: since midnight
 //     in Config.Location.
@@ -212,6 +215,8 @@ type Metrics struct {
 	AgentsOnline        int       `json:"agents_online"`
 	AgentsAway          int       `json:"agents_away"`
 	AgentsOffline       int       `json:"agents_offline"`
+	AgentsUnknown       int       `json:"agents_unknown"`
+	AgentsServing       int       `json:"agents_serving"`
 	AgentsTotal         int       `json:"agents_total"`
 	Capacity            int       `json:"capacity_per_agent"`
 	Utilisation         *float64  `json:"utilisation"`
@@ -243,7 +248,14 @@ func (b *Board) Metrics(now time.Time) Metrics {
 	m.AgentsOnline = b.statusCount[event.AgentOnline]
 	m.AgentsAway = b.statusCount[event.AgentAway]
 	m.AgentsOffline = b.statusCount[event.AgentOffline]
-	m.Utilisation = ratio(float64(m.ActiveChats), float64(m.AgentsOnline*b.cfg.Capacity))
+	m.AgentsUnknown = b.statusCount[event.AgentUnknown]
+	m.AgentsServing = m.AgentsOnline
+	for _, a := range b.holding {
+		if a.Status != event.AgentOnline {
+			m.AgentsServing++
+		}
+	}
+	m.Utilisation = ratio(float64(m.ActiveChats), float64(m.AgentsServing*b.cfg.Capacity))
 	m.ChatsPerHour = b.outcomes.between(now.Add(-time.Hour), now).arrivals
 	from := now.Add(-b.cfg.Window)
 	m.Window = period(from, b.outcomes.between(from, now))

@@ -12,7 +12,7 @@ import (
 )
 
 // StateVersion is the version of State that State writes and Restore reads.
-const StateVersion = 1
+const StateVersion = 2
 
 // State is a board's whole state in a form that survives JSON: what a
 // remote replica restores from. Its fields are exported for encoding only.
@@ -58,12 +58,32 @@ type State struct {
 // StateChat is a chat with the board's bookkeeping on it.
 type StateChat struct {
 	Chat
-	// Counted: its answered or abandoned outcome is in the log.
-	Counted bool `json:"counted,omitempty"`
-	// CSAT: its rating is in the log.
-	CSAT bool `json:"csat,omitempty"`
+	// Tally is what the chat has added to the outcome log.
+	Tally StateTally `json:"tally,omitzero"`
 	// Gone: the board no longer holds the chat; only an index does.
 	Gone bool `json:"gone,omitempty"`
+}
+
+// StateTally is what a chat has added to the outcome log (see tally).
+type StateTally struct {
+	Arrived     bool          `json:"arrived,omitempty"`
+	Provisional bool          `json:"provisional,omitempty"`
+	Outcome     uint8         `json:"outcome,omitempty"`
+	At          time.Time     `json:"at,omitzero"`
+	WaitKnown   bool          `json:"wait_known,omitempty"`
+	Wait        time.Duration `json:"wait_ns,omitempty"`
+	Rated       bool          `json:"rated,omitempty"`
+	EndRecv     time.Time     `json:"end_received_at,omitzero"`
+}
+
+func stateTally(t tally) StateTally {
+	return StateTally{Arrived: t.arrived, Provisional: t.provisional, Outcome: uint8(t.outcome), At: t.at,
+		WaitKnown: t.waitKnown, Wait: t.wait, Rated: t.rated, EndRecv: t.endRecv}
+}
+
+func (s StateTally) tally() tally {
+	return tally{arrived: s.Arrived, provisional: s.Provisional, outcome: outcomeKind(s.Outcome), at: s.At,
+		waitKnown: s.WaitKnown, wait: s.Wait, rated: s.Rated, endRecv: s.EndRecv}
 }
 
 // StateAgent is an agent with the board's bookkeeping on them.
@@ -239,7 +259,7 @@ func Restore(cfg Config, st State) (*Board, error) {
 		sc := &st.Chats[i]
 		c := new(Chat)
 		*c = cloneChat(&sc.Chat)
-		c.counted, c.csat, c.waitIndex, c.visitorKnows = sc.Counted, sc.CSAT, -1, c.Visitor.Known()
+		c.tally, c.waitIndex, c.visitorKnows = sc.Tally.tally(), -1, c.Visitor.Known()
 		c.onBoard, c.inEnded, c.ordGroup, c.ordAt, c.openKey, c.k, c.kHash = false, false, 0, time.Time{}, "", key{}, 0
 		chats[i] = c
 		if sc.Gone {
@@ -354,7 +374,7 @@ func Restore(cfg Config, st State) (*Board, error) {
 }
 
 func stateChat(c *Chat, gone bool) StateChat {
-	sc := StateChat{Chat: cloneChat(c), Counted: c.counted, CSAT: c.csat, Gone: gone}
+	sc := StateChat{Chat: cloneChat(c), Tally: stateTally(c.tally), Gone: gone}
 	sc.onBoard, sc.inEnded, sc.ordGroup, sc.ordAt, sc.openKey, sc.k, sc.kHash, sc.visitorKnows = false, false, 0, time.Time{}, "", key{}, 0, 0
 	return sc
 }

@@ -405,8 +405,8 @@ func sameBoards(t *testing.T, orig, replica *Board, g *gen, nows ...time.Time) {
 			t.Fatalf("Chat(%s, %s) found %v, replica %v", k.source, k.id, aok, bok)
 		}
 		sameJSON(t, "Chat "+k.id, a, b)
-		if a.counted != b.counted || a.csat != b.csat || a.waitIndex != b.waitIndex {
-			t.Fatalf("chat %s: counted %v csat %v waitIndex %d, replica %v %v %d", k.id, a.counted, a.csat, a.waitIndex, b.counted, b.csat, b.waitIndex)
+		if !sameTally(a.tally, b.tally) || a.waitIndex != b.waitIndex {
+			t.Fatalf("chat %s: tally %+v waitIndex %d, replica %+v %d", k.id, a.tally, a.waitIndex, b.tally, b.waitIndex)
 		}
 	}
 	excludes := []string{""}
@@ -461,10 +461,10 @@ func TestRestoreReplicatesBoard(t *testing.T) {
 		if c.Gone {
 			gone++
 		}
-		if c.Counted {
+		if c.Tally.Outcome != 0 {
 			counted++
 		}
-		if c.CSAT {
+		if c.Tally.Rated {
 			csat++
 		}
 	}
@@ -541,11 +541,11 @@ func TestRestoreRebuildsIndexes(t *testing.T) {
 			t.Errorf("%s: %+v, want waitIndex %d", id, c, want)
 		}
 	}
-	if c := r.chats.get(r.key(event.Comm100, "c4")); !c.counted || !c.csat {
-		t.Errorf("c4 counted %v csat %v, want both", c.counted, c.csat)
+	if c := r.chats.get(r.key(event.Comm100, "c4")); c.tally.outcome == noOutcome || !c.tally.rated {
+		t.Errorf("c4 tally %+v, want an outcome and a rating", c.tally)
 	}
-	if c := r.chats.get(r.key(event.Comm100, "c2")); !c.counted || c.csat {
-		t.Errorf("c2 counted %v csat %v, want counted only", c.counted, c.csat)
+	if c := r.chats.get(r.key(event.Comm100, "c2")); c.tally.outcome == noOutcome || c.tally.rated {
+		t.Errorf("c2 tally %+v, want an outcome only", c.tally)
 	}
 	if c := r.open[r.key(event.Comm100, "v3")]; c == nil || c.ID != "c3" || c != r.chats.get(r.key(event.Comm100, "c3")) {
 		t.Errorf("open[v3] = %+v, want chat c3 itself", c)
@@ -618,8 +618,8 @@ func TestRestoreKeepsForgottenChats(t *testing.T) {
 func TestStateEmptyBoard(t *testing.T) {
 	b := New(stateCfg)
 	data := mustJSON(t, b.State())
-	if string(data) != `{"version":1}` {
-		t.Errorf("empty state = %s, want {\"version\":1}", data)
+	if string(data) != `{"version":2}` {
+		t.Errorf("empty state = %s, want {\"version\":2}", data)
 	}
 	r := roundTrip(t, Config{}, b.State())
 	if cfg := r.Config(); cfg.InboxSize != 1000 || cfg.Location != time.UTC || cfg.MaxEnded != 5000 {
@@ -656,11 +656,11 @@ func TestRestoreRejectsBadState(t *testing.T) {
 		}
 	}
 	var st State
-	if err := json.Unmarshal([]byte(`{"version":2,"chats":[]}`), &st); err != nil {
+	if err := json.Unmarshal([]byte(`{"version":1,"chats":[]}`), &st); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := Restore(Config{}, st); err == nil || !strings.Contains(err.Error(), "version 2") {
-		t.Errorf("Restore of version 2: %v, want a version error", err)
+	if _, err := Restore(Config{}, st); err == nil || !strings.Contains(err.Error(), "version 1") {
+		t.Errorf("Restore of version 1: %v, want a version error", err)
 	}
 	// A chat the board forgot but an index holds may share its key with a
 	// chat on the board: that is not a duplicate.
@@ -826,4 +826,12 @@ func BenchmarkRestoreUnmarshal(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// sameTally reports whether two tallies say the same (times compared as
+// instants).
+func sameTally(a, b tally) bool {
+	ta, tb := a, b
+	ta.at, tb.at, ta.endRecv, tb.endRecv = time.Time{}, time.Time{}, time.Time{}, time.Time{}
+	return ta == tb && a.at.Equal(b.at) && a.endRecv.Equal(b.endRecv)
 }

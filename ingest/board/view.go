@@ -99,7 +99,7 @@ func (b *Board) Agents() []Agent {
 // agentView is a copy of a with its active chats and capacity.
 func (b *Board) agentView(a *Agent) Agent {
 	v := *a
-	v.Chats = b.load[a.k]
+	v.Chats = agentChats(a, b.load[a.k])
 	v.Capacity = b.cfg.Capacity
 	return v
 }
