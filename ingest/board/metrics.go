@@ -140,22 +140,18 @@ func (l *outcomeLog) prune(t time.Time) {
 }
 
 // Period holds the metrics of one span of time (the rolling window, today).
-//
-// Definitions (also in docs/METRICS.md):
-//   - Answered: chats an agent answered in the span (counted when answered;
-//     chats first seen at their end are counted at the end).
-//   - Abandoned: chats that ended unanswered, after waiting at least
-//     ShortAbandon; ShortAbandoned: the same, sooner (visitors who left at
-//     once). Short abandons count in neither ratio below.
+// Each chat counts once (outcomes.go; docs/METRICS.md):
+//   - Arrivals: chats a visitor asked for; Answered, Abandoned and
+//     ShortAbandoned: how they went (short: a known wait under
+//     ShortAbandon; such visitors count in neither ratio below).
 //   - ASA (average speed of answer): the mean wait of answered chats whose
-//     wait is known (the vendor's waiting_time, else answered − requested).
+//     wait is known, the best known (the vendor's figure, even later).
 //   - ServiceLevel = answered within T / (answered with a known wait +
 //     abandoned). nil when nothing was offered.
 //   - AbandonmentRate = abandoned / (answered + abandoned). nil when nothing
 //     was offered.
 //   - CSAT: Good and Bad ratings received in the span; CSATShare =
-//     good / (good + bad), nil without ratings. Comm100 stars 4–5 are good
-//     and 1–2 bad (3 is neither); Chatlio up/down; Jivo positive/negative.
+//     good / (good + bad), nil without ratings.
 type Period struct {
 	From             time.Time `json:"from"`
 	Arrivals         int64     `json:"arrivals"`
