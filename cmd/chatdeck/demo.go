@@ -105,7 +105,9 @@ func (d *demoSetup) start(ctx context.Context, a *app) (func(), error) {
 	for _, ag := range d.fake.Agents() {
 		agents = append(agents, scenario.Agent{ID: ag.ID, Name: ag.DisplayName, Email: ag.Email})
 	}
-	script := scenario.New(scenario.Options{Seed: d.seed, Comm100Agents: agents, Start: time.Now()})
+	// The script and the runner share the speed, so that each payload is
+	// stamped with the moment the runner posts it.
+	script := scenario.New(scenario.Options{Seed: d.seed, Comm100Agents: agents, Start: time.Now(), Speed: d.speed})
 	d.runner = &scenario.Runner{BaseURL: a.baseURL(), Token: a.token, Speed: d.speed,
 		Client: a.selfClient(scenario.DefaultTimeout), SetAgentStatus: d.fake.SetAgentStatus, Logger: a.log}
 	runCtx, cancel := context.WithCancel(ctx)
