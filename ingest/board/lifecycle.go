@@ -116,7 +116,8 @@ func (b *Board) chatUpdated(ev *event.Event) {
 	b.arrive(c, ev)
 	b.setAgents(c, ev, false)
 	switch st := stateOf(c); {
-	case st == "" && !hasFrom(ev.Messages, event.FromVisitor):
+	case st == "" && !hasFrom(ev.Messages, event.FromVisitor),
+		st == Waiting && ev.Source == event.JivoChat && !hasFrom(ev.Messages, event.FromVisitor):
 		// Jivo only updates chats an agent has accepted.
 		b.answer(c, ev)
 	case (st == "" || st == Waiting) && hasFrom(c.Messages, event.FromAgent):
