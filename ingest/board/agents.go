@@ -77,10 +77,15 @@ func (b *Board) seeAgent(source event.Source, a event.Agent, at time.Time) {
 // outcome of chatdeck's own status change.
 func (b *Board) agentStatus(ev *event.Event) {
 	at := place(ev)
+	placed := false
 	for _, a := range ev.Agents {
 		if ag := b.agent(ev.Source, a); ag != nil {
 			b.setStatus(ag, a.Status, a.StatusName, at)
+			placed = true
 		}
+	}
+	if !placed {
+		b.incomplete(ev, "a status event naming no agent")
 	}
 }
 

@@ -210,7 +210,7 @@ func (b *Board) Apply(ev *event.Event) {
 		b.visitorUpdated(ev)
 	default:
 		b.inbox.push(InboxItem{Type: InboxUnrecognised, Source: ev.Source, At: at, Seq: ev.Seq,
-			VendorEvent: ev.VendorEvent, Text: preview(string(ev.Raw), 200)})
+			VendorEvent: ev.VendorEvent, Text: preview(withNotes(ev, string(ev.Raw)), 200)})
 	}
 	b.placeNow()
 	if b.latest.Sub(b.lastPrune) >= time.Minute {

@@ -38,14 +38,23 @@ func place(ev *event.Event) time.Time {
 func (b *Board) chatOf(ev *event.Event) *Chat {
 	c := b.chat(ev)
 	if c == nil {
-		text := "no chat id and no visitor to place it by"
-		if len(ev.Notes) > 0 {
-			text += ": " + strings.Join(ev.Notes, "; ")
-		}
-		b.inbox.push(InboxItem{Type: InboxIncomplete, Source: ev.Source, At: ev.ReceivedAt, Seq: ev.Seq,
-			VendorEvent: ev.VendorEvent, Text: preview(text, 200)})
+		b.incomplete(ev, "no chat id and no visitor to place it by")
 	}
 	return c
+}
+
+// incomplete puts ev in the inbox as kept but not placeable, saying why.
+func (b *Board) incomplete(ev *event.Event, why string) {
+	b.inbox.push(InboxItem{Type: InboxIncomplete, Source: ev.Source, At: ev.ReceivedAt, Seq: ev.Seq,
+		VendorEvent: ev.VendorEvent, Text: preview(withNotes(ev, why), 200)})
+}
+
+// withNotes is text followed by what the decoder noted of ev.
+func withNotes(ev *event.Event, text string) string {
+	if len(ev.Notes) == 0 {
+		return text
+	}
+	return strings.Join(ev.Notes, "; ") + ": " + text
 }
 
 // stateOf is c's state as the handlers decide by: a provisional chat is

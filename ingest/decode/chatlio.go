@@ -2,7 +2,6 @@ package decode
 
 import (
 	"encoding/json"
-	"fmt"
 	"sort"
 	"strings"
 
@@ -19,17 +18,12 @@ var ChatlioKinds = map[string]event.Kind{
 	"transcript":           event.ChatEnded,
 }
 
-func decodeChatlio(hint string, root node) (event.Event, error) {
-	kind, ok := ChatlioKinds[hint]
-	if !ok {
-		return event.Event{}, fmt.Errorf("chatlio %q: %w", hint, ErrUnknownHint)
-	}
-	var c collector
+func decodeChatlio(c *collector, kind event.Kind, hint string, root node) event.Event {
 	ev := event.Event{Kind: kind, VendorEvent: hint}
 	vn, hasVisitor := c.o(root, "visitor")
 	v := &event.Visitor{}
 	if hasVisitor {
-		v = chatlioVisitor(&c, vn)
+		v = chatlioVisitor(c, vn)
 	}
 	ev.Visitor = v
 	ev.ChatID = c.s(root, "conversationUUID", "conversationId", "channelId", "slackChannelId")
@@ -57,7 +51,7 @@ func decodeChatlio(hint string, root node) (event.Event, error) {
 			v.Email = ev.Offline.Email
 		}
 	case event.ChatEnded:
-		chatlioTranscript(&c, root, &ev)
+		chatlioTranscript(c, root, &ev)
 		if ev.Chat.EndedAt.IsZero() && ev.Rating == nil && root.has("messages") {
 			// A transcript sent mid-chat (Chatlio's /chatlio send-to-webhook)
 			// has no end and no rating yet: the chat goes on, with these
@@ -65,13 +59,10 @@ func decodeChatlio(hint string, root node) (event.Event, error) {
 			ev.Kind = event.ChatUpdated
 		}
 	}
-	if c.err != nil {
-		return event.Event{}, c.err
-	}
 	if ev.ChatID == "" && kind != event.OfflineMessage {
-		return event.Event{}, &Error{Field: "conversationUUID", Msg: "missing: no conversationUUID, channelId or visitor.UUID to tell the chat by"}
+		c.note("conversationUUID: missing: no conversationUUID, channelId or visitor.UUID to tell the chat by")
 	}
-	return ev, nil
+	return ev
 }
 
 func chatlioVisitor(c *collector, n node) *event.Visitor {

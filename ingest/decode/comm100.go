@@ -3,6 +3,7 @@ package decode
 import (
 	"regexp"
 	"strings"
+	"time"
 
 	"github.com/chatdeck/chatdeck/ingest/event"
 )
@@ -26,12 +27,8 @@ var comm100Kinds = map[string]event.Kind{
 	"logout":                    event.AgentStatusChanged,
 }
 
-func decodeComm100(root node) (event.Event, error) {
-	var c collector
+func decodeComm100(c *collector, root node) event.Event {
 	name := c.s(root, "event", "Event", "event_name")
-	if c.err != nil {
-		return event.Event{}, c.err
-	}
 	ev := event.Event{VendorEvent: name}
 	kind, known := comm100Kinds[strings.ToLower(strings.TrimSpace(name))]
 	if !known && name != "" && root.has("operator_id") && !root.has("visitor") && !root.has("chat") {
@@ -40,7 +37,7 @@ func decodeComm100(root node) (event.Event, error) {
 	}
 	if !known {
 		ev.Kind = event.Unrecognised
-		return ev, nil
+		return ev
 	}
 	ev.Kind = kind
 
@@ -53,29 +50,29 @@ func decodeComm100(root node) (event.Event, error) {
 			StatusName: name,
 		}
 		ev.OccurredAt = c.t(root, "time", "status_time", "timestamp")
-		if c.err == nil && a.ID == "" {
-			return ev, &Error{Field: "operator_id", Msg: "missing: an agent status event must name the agent"}
+		if a.ID == "" {
+			c.note("operator_id: missing: a status event should name its agent")
 		}
 		ev.Agents = []event.Agent{a}
-		return ev, c.err
+		return ev
 	}
 
 	if vn, ok := c.o(root, "visitor"); ok {
-		ev.Visitor = comm100Visitor(&c, vn)
+		ev.Visitor = comm100Visitor(c, vn)
 	}
 	chat, hasChat := c.o(root, "chat")
 	if hasChat {
-		comm100Chat(&c, chat, &ev)
+		comm100Chat(c, chat, &ev)
 	}
 	switch kind {
 	case event.ChatWrappedUp:
 		if wn, ok := c.o(root, "wrapup", "wrap_up"); ok {
-			ev.WrapUp = comm100WrapUp(&c, wn)
+			ev.WrapUp = comm100WrapUp(c, wn)
 			ev.OccurredAt = ev.WrapUp.At
 		}
 	case event.OfflineMessage:
 		if on, ok := c.o(root, "offline_message", "offlineMessage", "message"); ok {
-			comm100Offline(&c, on, &ev)
+			comm100Offline(c, on, &ev)
 		}
 	}
 	if ev.ChatID == "" {
@@ -96,16 +93,31 @@ func decodeComm100(root node) (event.Event, error) {
 		}
 		ev.Department = &merged
 	}
-	if c.err != nil {
-		return event.Event{}, c.err
-	}
 	if ev.ChatID == "" && kind != event.OfflineMessage {
-		return event.Event{}, &Error{Field: "chat.id", Msg: "missing: no chat id in chat.id, visitor.chat_id or chat_id"}
+		c.note("chat.id: missing: no chat id in chat.id, visitor.chat_id or chat_id")
 	}
-	if hasChat && kind == event.ChatEnded && ev.Chat != nil {
-		ev.OccurredAt = ev.Chat.EndedAt
+	if ev.Chat != nil && ev.OccurredAt.IsZero() {
+		ev.OccurredAt = comm100When(kind, ev.Chat)
 	}
-	return ev, nil
+	return ev
+}
+
+// comm100When is the vendor's time for what a chat event says happened.
+// The chat's start_time is when the visitor asked, so it is a request's
+// time; an answer came waiting_time after it (unknown without it); an end
+// is at end_time.
+func comm100When(kind event.Kind, chat *event.ChatInfo) time.Time {
+	switch {
+	case chat.StartedAt.IsZero():
+	case kind == event.ChatRequested:
+		return chat.StartedAt
+	case kind == event.ChatStarted && chat.HasWait:
+		return chat.StartedAt.Add(chat.Wait)
+	}
+	if kind == event.ChatEnded {
+		return chat.EndedAt
+	}
+	return time.Time{}
 }
 
 func comm100Visitor(c *collector, n node) *event.Visitor {

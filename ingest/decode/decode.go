@@ -3,9 +3,9 @@
 // the vendors are known for (see ../../docs and the spec's VENDOR-NOTES.md):
 // ids as strings or numbers, /Date()/ in all its forms, absent or null keys,
 // alternate key spellings, escaped slashes, byte-order marks, UTF-16 and
-// Latin-1 bodies. A valid JSON object that no decoder knows becomes an
-// Unrecognised event; a known event whose fields have impossible types is an
-// *Error naming the field.
+// Latin-1 bodies. A webhook that is a JSON object always decodes: one no
+// decoder knows becomes an Unrecognised event, and what a known one lacks or
+// has in an impossible form is dropped and named in the event's Notes.
 package decode
 
 import (
@@ -46,41 +46,56 @@ func (e *Error) Error() string {
 var ErrUnknownHint = errors.New("unknown payload kind")
 
 // Decode decodes one payload into an event. The event's Raw is in.Body.
+//
+// A webhook that is a JSON object is never refused: what cannot be read
+// (a field of the wrong type, a time that cannot be real, a missing id) is
+// left out and said in the event's Notes, and an object no decoder knows is
+// Unrecognised. The error is for what is not a JSON object, a route hint
+// the decoder does not know, and a polled answer with a field of the wrong
+// type (a *Error naming it): a poll applied in part would take agents or
+// visitors off the board that are there.
 func Decode(in Input) (event.Event, error) {
 	root, err := parseObject(in.Body)
 	if err != nil {
 		return event.Event{}, err
 	}
+	c := &collector{now: in.ReceivedAt}
 	var ev event.Event
+	polled := false
 	switch in.Source {
 	case event.Comm100:
 		switch in.Hint {
 		case "":
-			ev, err = decodeComm100(root)
+			ev = decodeComm100(c, root)
 		case HintAgents:
-			ev, err = decodeAgentsSnapshot(root)
+			ev, polled = decodeAgentsSnapshot(c, root), true
 		case HintVisitors:
-			ev, err = decodeVisitorsSnapshot(root)
+			ev, polled = decodeVisitorsSnapshot(c, root), true
 		case HintAgentStatus:
-			ev, err = decodeAgentStatus(root)
+			ev, polled = decodeAgentStatus(c, root), true
 		case HintVisitor:
-			ev, err = decodeAPIVisitor(root)
+			ev, polled = decodeAPIVisitor(c, root), true
 		default:
 			return event.Event{}, fmt.Errorf("comm100 %q: %w", in.Hint, ErrUnknownHint)
 		}
 	case event.Chatlio:
-		ev, err = decodeChatlio(in.Hint, root)
+		kind, ok := ChatlioKinds[in.Hint]
+		if !ok {
+			return event.Event{}, fmt.Errorf("chatlio %q: %w", in.Hint, ErrUnknownHint)
+		}
+		ev = decodeChatlio(c, kind, in.Hint, root)
 	case event.JivoChat:
-		ev, err = decodeJivo(root)
+		ev = decodeJivo(c, root)
 	default:
 		return event.Event{}, fmt.Errorf("source %q: %w", in.Source, ErrUnknownHint)
 	}
-	if err != nil {
-		return event.Event{}, err
+	if polled && c.err != nil {
+		return event.Event{}, c.err
 	}
 	ev.Source = in.Source
 	ev.ReceivedAt = in.ReceivedAt
 	ev.Raw = in.Body
+	ev.Notes = c.notes
 	if ev.Visitor != nil {
 		ev.VisitorKnows = ev.Visitor.Known()
 	}

@@ -410,6 +410,7 @@ var fixtureExpectations = map[string]event.Event{
 		Department:    jivoSales(),
 		Agents:        []event.Agent{jivoThomas()},
 		Chat:          &event.ChatInfo{StartedAt: sec(1431955090), EndedAt: sec(1431955090)},
+		OccurredAt:    sec(1431955090), // the last message
 		// The documented message has no "message" key; agent 6149 is not in
 		// agents, so it has no name.
 		Messages: []event.Message{{At: sec(1431955090), From: event.FromAgent, UserID: "6149", Text: ""}},

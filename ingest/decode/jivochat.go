@@ -19,17 +19,13 @@ var jivoKinds = map[string]event.Kind{
 	"client_attribute_updated": event.VisitorUpdated,
 }
 
-func decodeJivo(root node) (event.Event, error) {
-	var c collector
+func decodeJivo(c *collector, root node) event.Event {
 	name := c.s(root, "event_name", "event")
-	if c.err != nil {
-		return event.Event{}, c.err
-	}
 	ev := event.Event{VendorEvent: name}
 	kind, ok := jivoKinds[strings.ToLower(strings.TrimSpace(name))]
 	if !ok {
 		ev.Kind = event.Unrecognised
-		return ev, nil
+		return ev
 	}
 	ev.Kind = kind
 	ev.ChatID = c.s(root, "chat_id")
@@ -70,10 +66,10 @@ func decodeJivo(root node) (event.Event, error) {
 		}
 	}
 	if an, ok := c.o(root, "agent"); ok {
-		ev.Agents = append(ev.Agents, jivoAgent(&c, an))
+		ev.Agents = append(ev.Agents, jivoAgent(c, an))
 	}
 	for _, an := range c.l(root, "agents") {
-		ev.Agents = append(ev.Agents, jivoAgent(&c, an))
+		ev.Agents = append(ev.Agents, jivoAgent(c, an))
 	}
 	switch kind {
 	case event.ChatEnded:
@@ -114,6 +110,7 @@ func decodeJivo(root node) (event.Event, error) {
 		if n := len(ev.Messages); n > 0 {
 			info.StartedAt, info.EndedAt = ev.Messages[0].At, ev.Messages[n-1].At
 		}
+		ev.OccurredAt = info.EndedAt
 	case event.OfflineMessage:
 		ev.Offline = &event.Offline{
 			ID:    c.s(root, "offline_message_id"),
@@ -137,13 +134,10 @@ func decodeJivo(root node) (event.Event, error) {
 			ev.Chat = &event.ChatInfo{ArchiveURL: link}
 		}
 	}
-	if c.err != nil {
-		return event.Event{}, c.err
-	}
 	if ev.ChatID == "" && (kind == event.ChatAccepted || kind == event.ChatEnded || kind == event.ChatAssigned || kind == event.ChatUpdated) {
-		return event.Event{}, &Error{Field: "chat_id", Msg: "missing: a chat event must name its chat"}
+		c.note("chat_id: missing: a chat event should name its chat")
 	}
-	return ev, nil
+	return ev
 }
 
 func jivoAgent(c *collector, n node) event.Agent {

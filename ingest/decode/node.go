@@ -475,9 +475,18 @@ func (n node) strings(keys ...string) ([]string, error) {
 	return out, nil
 }
 
-// collector keeps the first error of a run of reads, so decoders read a
-// flat list of fields without an if after each.
-type collector struct{ err error }
+// collector reads a run of fields without an if after each. A field that
+// cannot be read (a wrong type, a time that cannot be real) reads as its
+// zero value and leaves a note; err keeps the first wrong type, for the
+// decoders of polled answers, which refuse a malformed answer whole rather
+// than apply part of it. Webhook decoders keep the event and its notes.
+type collector struct {
+	// now is the payload's receipt: a time more than a day after it is
+	// not real. Zero skips that check.
+	now   time.Time
+	err   error
+	notes []string
+}
 
 func (c *collector) s(n node, keys ...string) string {
 	v, err := n.str(keys...)
@@ -500,6 +509,14 @@ func (c *collector) b(n node, keys ...string) bool {
 func (c *collector) t(n node, keys ...string) time.Time {
 	v, err := n.when(keys...)
 	c.keep(err)
+	if v.IsZero() {
+		return v
+	}
+	if why := unreal(v, c.now); why != "" {
+		_, k, _ := n.raw(keys...)
+		c.note(n.field(k) + ": " + v.Format(time.RFC3339) + " " + why + ": dropped")
+		return time.Time{}
+	}
 	return v
 }
 
@@ -522,7 +539,24 @@ func (c *collector) ss(n node, keys ...string) []string {
 }
 
 func (c *collector) keep(err error) {
-	if c.err == nil && err != nil {
+	if err == nil {
+		return
+	}
+	if c.err == nil {
 		c.err = err
+	}
+	c.note(err.Error())
+}
+
+// maxNotes bounds the notes one event keeps: a payload of a thousand bad
+// fields says so in a few.
+const maxNotes = 8
+
+func (c *collector) note(s string) {
+	switch {
+	case len(c.notes) < maxNotes:
+		c.notes = append(c.notes, s)
+	case len(c.notes) == maxNotes:
+		c.notes = append(c.notes, "and more")
 	}
 }

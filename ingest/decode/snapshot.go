@@ -26,8 +26,7 @@ const (
 	HintVisitor     = "visitor"
 )
 
-func decodeAgentsSnapshot(root node) (event.Event, error) {
-	var c collector
+func decodeAgentsSnapshot(c *collector, root node) event.Event {
 	ev := event.Event{Kind: event.AgentsSnapshot, VendorEvent: HintAgents}
 	names := map[string]event.Agent{}
 	for _, d := range c.l(root, "directory") {
@@ -80,33 +79,30 @@ func decodeAgentsSnapshot(root node) (event.Event, error) {
 			}
 		}
 	}
-	return ev, c.err
+	return ev
 }
 
-func decodeAgentStatus(root node) (event.Event, error) {
-	var c collector
+func decodeAgentStatus(c *collector, root node) event.Event {
 	a := event.Agent{ID: c.s(root, "id"), StatusName: c.s(root, "status"), OngoingChats: c.i(root, "ongoingChats")}
 	a.Status = AgentStatus(a.StatusName)
 	switch {
-	case c.err == nil && a.ID == "":
-		return event.Event{}, &Error{Field: "id", Msg: "missing: an agent status answer must carry the agent's id"}
-	case c.err == nil && a.StatusName == "":
-		return event.Event{}, &Error{Field: "status", Msg: "missing: an agent status answer must carry the status"}
+	case a.ID == "":
+		c.keep(&Error{Field: "id", Msg: "missing: an agent status answer must carry the agent's id"})
+	case a.StatusName == "":
+		c.keep(&Error{Field: "status", Msg: "missing: an agent status answer must carry the status"})
 	}
-	return event.Event{Kind: event.AgentStatusChanged, VendorEvent: HintAgentStatus, Agents: []event.Agent{a}}, c.err
+	return event.Event{Kind: event.AgentStatusChanged, VendorEvent: HintAgentStatus, Agents: []event.Agent{a}}
 }
 
-func decodeAPIVisitor(root node) (event.Event, error) {
-	var c collector
-	v := apiVisitor(&c, root)
-	if c.err == nil && v.ID == "" {
-		return event.Event{}, &Error{Field: "id", Msg: "missing: a visitor answer must carry its id"}
+func decodeAPIVisitor(c *collector, root node) event.Event {
+	v := apiVisitor(c, root)
+	if v.ID == "" {
+		c.keep(&Error{Field: "id", Msg: "missing: a visitor answer must carry its id"})
 	}
-	return event.Event{Kind: event.VisitorUpdated, VendorEvent: HintVisitor, Visitor: &v}, c.err
+	return event.Event{Kind: event.VisitorUpdated, VendorEvent: HintVisitor, Visitor: &v}
 }
 
-func decodeVisitorsSnapshot(root node) (event.Event, error) {
-	var c collector
+func decodeVisitorsSnapshot(c *collector, root node) event.Event {
 	ev := event.Event{Kind: event.VisitorsSnapshot, VendorEvent: HintVisitors}
 	names := map[string]string{}
 	for _, d := range c.l(root, "departments") {
@@ -114,13 +110,13 @@ func decodeVisitorsSnapshot(root node) (event.Event, error) {
 	}
 	ev.SnapshotVisitors = []event.Visitor{}
 	for _, n := range c.l(root, "visitors") {
-		v := apiVisitor(&c, n)
+		v := apiVisitor(c, n)
 		if v.Department != nil {
 			v.Department.Name = names[strings.ToLower(v.Department.ID)]
 		}
 		ev.SnapshotVisitors = append(ev.SnapshotVisitors, v)
 	}
-	return ev, c.err
+	return ev
 }
 
 // apiVisitor reads a visitor as the Comm100 API returns it (camelCase keys).

@@ -17,10 +17,12 @@ import (
 //   - RFC 3339 with or without fractional seconds, and ISO times without a zone
 //     (read as UTC).
 //
-// Epoch values are read by magnitude: below 1e11 seconds, below 1e14
-// milliseconds, below 1e17 microseconds, else nanoseconds. So 10- and 11-digit
-// values in /Date()/ are seconds and 13-digit ones milliseconds. Values at or
-// below zero (.NET's DateTime.MinValue and friends) mean "no time".
+// Epoch integers are read by their number of digits, as the leading digits
+// of a time of this century in milliseconds: up to 10 digits are seconds,
+// 11 tenths and 12 hundredths of a second (a millisecond value cut short,
+// as some Comm100 accounts send inside /Date()/), 13 to 15 milliseconds,
+// 16 to 18 microseconds, 19 nanoseconds. Values at or below zero (.NET's
+// DateTime.MinValue and friends) mean "no time".
 func ParseTime(s string) (time.Time, error) {
 	s = strings.TrimSpace(s)
 	if s == "" {
@@ -109,7 +111,7 @@ func parseEpoch(s string) (time.Time, error) {
 		if f >= 9e18 { // beyond int64 in any unit
 			return time.Time{}, errors.New("epoch value out of range")
 		}
-		if f >= 1e11 { // a fractional value in ms or finer: read as an integer
+		if f >= 1e10 { // a fractional value finer than seconds: read as an integer
 			return epochInt(int64(f)), nil
 		}
 		sec, frac := math.Modf(f)
@@ -130,15 +132,44 @@ func parseEpoch(s string) (time.Time, error) {
 
 func epochInt(n int64) time.Time {
 	switch {
-	case n < 1e11:
+	case n < 1e10:
 		return time.Unix(n, 0).UTC()
-	case n < 1e14:
+	case n < 1e11:
+		return time.UnixMilli(n * 100).UTC()
+	case n < 1e12:
+		return time.UnixMilli(n * 10).UTC()
+	case n < 1e15:
 		return time.UnixMilli(n).UTC()
-	case n < 1e17:
+	case n < 1e18:
 		return time.UnixMicro(n).UTC()
 	default:
 		return time.Unix(0, n).UTC()
 	}
+}
+
+// The span of real vendor times: no chat platform sent a payload before
+// 2000, a vendor clock may run ahead of chatdeck's but not by a day, and no
+// zone is further than 14 hours from UTC (Kiribati).
+var realFrom = time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)
+
+const (
+	maxAhead  = 24 * time.Hour
+	maxOffset = 14 * 60 * 60 // seconds
+)
+
+// unreal says why t cannot be a real vendor time for a payload received at
+// now, or "" if it can be. A zero now skips the check against the receipt.
+func unreal(t, now time.Time) string {
+	if _, off := t.Zone(); off > maxOffset || off < -maxOffset {
+		return "has an offset beyond ±14:00"
+	}
+	if t.Before(realFrom) {
+		return "is before 2000"
+	}
+	if !now.IsZero() && t.Sub(now) > maxAhead {
+		return "is more than a day after its receipt"
+	}
+	return ""
 }
 
 // ParseWait reads Comm100's waiting_time: "0s ", "1m 5s", "1h 2m 3s", or a

@@ -81,8 +81,8 @@ func TestParseTime(t *testing.T) {
 		{in: "/Date(1584415749307)/", want: time.UnixMilli(msv)},                        // 13 digits: ms
 		{in: " /Date(1584415749307)/ ", want: time.UnixMilli(msv)},                      // spaces
 		{in: "/Date(1584415749)/", want: time.Unix(1584415749, 0)},                      // 10 digits: s
-		{in: "/Date(15844157493)/", want: time.Unix(15844157493, 0)},                    // 11 digits: s (documented choice)
-		{in: "/Date(158441574930)/", want: time.UnixMilli(158441574930)},                // 12 digits: ms
+		{in: "/Date(15844157493)/", want: time.UnixMilli(msv / 100 * 100)},              // 11 digits: tenths of a second
+		{in: "/Date(158441574930)/", want: time.UnixMilli(msv / 10 * 10)},               // 12 digits: hundredths
 		{in: "/Date(1584415749307123)/", want: time.UnixMicro(1584415749307123)},        // 16 digits: µs
 		{in: "/Date(1584415749307123456)/", want: time.Unix(0, 1584415749307123456)},    // 19 digits: ns
 		{in: "1584415749307", want: time.UnixMilli(msv)},                                // bare integer, ms
@@ -186,7 +186,11 @@ func TestTimeFieldForms(t *testing.T) {
 	}{
 		{"13-digit /Date()/", `"/Date(1584416219323)/"`, time.UnixMilli(1584416219323), 0},
 		{"10-digit /Date()/", `"/Date(1584416219)/"`, time.Unix(1584416219, 0), 0},
-		{"11-digit /Date()/", `"/Date(15844162193)/"`, time.Unix(15844162193, 0), 0},
+		{"11-digit /Date()/", `"/Date(15844162193)/"`, time.UnixMilli(1584416219300), 0},
+		{"12-digit /Date()/", `"/Date(158441621932)/"`, time.UnixMilli(1584416219320), 0},
+		{"bare 12-digit integer", `158441621932`, time.UnixMilli(1584416219320), 0},
+		{"bare microseconds", `1584416219323000`, time.UnixMilli(1584416219323), 0},
+		{"bare nanoseconds", `"1584416219323000000"`, time.UnixMilli(1584416219323), 0},
 		{"bare JSON integer ms", `1584416219323`, time.UnixMilli(1584416219323), 0},
 		{"bare JSON integer s", `1584416219`, time.Unix(1584416219, 0), 0},
 		{"bare integer string", `"1584416219323"`, time.UnixMilli(1584416219323), 0},
@@ -596,7 +600,8 @@ func TestUnknownHint(t *testing.T) {
 }
 
 // ---------------------------------------------------------------------------
-// Bad types name the field.
+// Bad types name the field: a webhook is kept with a note that names it, a
+// polled answer is refused with an *Error that names it.
 
 func TestBadTypesNameTheField(t *testing.T) {
 	tests := []struct {
@@ -653,6 +658,19 @@ func TestBadTypesNameTheField(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			if tt.src != event.Comm100 || tt.hint == "" {
+				ev, err := Decode(Input{Source: tt.src, Hint: tt.hint, Body: []byte(tt.body), ReceivedAt: time.Now()})
+				if err != nil {
+					t.Fatalf("Decode: %v, want the webhook kept with a note", err)
+				}
+				if len(ev.Notes) == 0 || !strings.HasPrefix(ev.Notes[0], tt.field+": ") || len(ev.Notes[0]) <= len(tt.field)+2 {
+					t.Errorf("Notes = %q, want the first to be %q followed by a reason", ev.Notes, tt.field+": ")
+				}
+				if string(ev.Raw) != tt.body {
+					t.Errorf("Raw = %q, want the body", ev.Raw)
+				}
+				return
+			}
 			e := decodeErr(t, tt.src, tt.hint, tt.body)
 			if e.Field != tt.field {
 				t.Errorf("Field = %q, want %q (error %q)", e.Field, tt.field, e)
@@ -939,8 +957,9 @@ func TestFieldCoverage(t *testing.T) {
 					Description: "vip", Chats: 3, IP: "1.2.3.4", Browser: "UA", Location: "Lyon, France",
 					CurrentPage: "https://p", Department: &event.Department{Name: "Support"},
 				},
-				Agents: []event.Agent{{ID: "2224", Name: "Thomas"}, {ID: "6149", Name: "Ivan", Email: "ivan@x.com", Phone: "+7"}},
-				Chat:   &event.ChatInfo{StartedAt: sec(1431955000), EndedAt: sec(1431955090), Blacklisted: true},
+				Agents:     []event.Agent{{ID: "2224", Name: "Thomas"}, {ID: "6149", Name: "Ivan", Email: "ivan@x.com", Phone: "+7"}},
+				Chat:       &event.ChatInfo{StartedAt: sec(1431955000), EndedAt: sec(1431955090), Blacklisted: true},
+				OccurredAt: sec(1431955090),
 				Messages: []event.Message{
 					{At: sec(1431955000), From: event.FromVisitor, Name: "Ann", Text: "hi"},
 					{At: sec(1431955090), From: event.FromAgent, Name: "Ivan", UserID: "6149", Text: "hello"},

@@ -13,14 +13,28 @@ import (
 const TranscriptSeparator = "⊙"
 
 var (
-	stampedLine = regexp.MustCompile(`^\[(\d{1,2}:\d{2}(?::\d{2})?)\]\s*(.*)$`)
+	stampedLine = regexp.MustCompile(`(?s)^\[(\d{1,2}:\d{2}(?::\d{2})?)\]\s*(.*)$`)
 	trailClock  = regexp.MustCompile(`\((\d{1,2}:\d{2}(?::\d{2})?)\)\s*$`)
 	joinedLine  = regexp.MustCompile(`^(?:Agent|Operator)\s+(.+?)\s+has joined`)
 )
 
+// transcriptLines splits a transcript at ⊙ when it has one (a newline in
+// it is then inside a message), else at newlines: real ones, and the
+// two characters \n that some sites' transcripts carry, escaped twice.
+func transcriptLines(s string) []string {
+	if strings.Contains(s, TranscriptSeparator) {
+		return strings.Split(s, TranscriptSeparator)
+	}
+	s = strings.ReplaceAll(s, `\r\n`, "\n")
+	s = strings.ReplaceAll(s, `\n`, "\n")
+	s = strings.ReplaceAll(s, "\r\n", "\n")
+	return strings.Split(s, "\n")
+}
+
 // ParseTranscript splits a Comm100 chat_transcript into messages. Lines are
-// separated by ⊙. "[03:30:01] Walid: text" is a message from Walid; lines
-// without a leading time are system lines, and may end with a time in
+// separated by ⊙, or (where a site sends none) by newlines, real or
+// written as a literal backslash-n. "[03:30:01] Walid: text" is a message
+// from Walid; lines without a leading time are system lines, and may end with a time in
 // parentheses ("The chat is ended.(03:36:59)").
 //
 // A speaker is an agent if named in agents or in an "Agent X has joined"
@@ -41,7 +55,7 @@ func ParseTranscript(s string, start, end time.Time, visitorName string, agents 
 	}
 	visitor := strings.ToLower(strings.TrimSpace(visitorName))
 	var out []event.Message
-	for _, line := range strings.Split(s, TranscriptSeparator) {
+	for _, line := range transcriptLines(s) {
 		line = strings.TrimSpace(line)
 		if line == "" {
 			continue

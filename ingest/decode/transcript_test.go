@@ -160,3 +160,32 @@ func TestTranscriptAcrossMidnight(t *testing.T) {
 		}
 	}
 }
+
+// TestTranscriptLineSeparators: a transcript whose lines are separated by
+// real newlines or by a literal backslash-n reads as one separated by ⊙;
+// with ⊙ present, a newline is inside a message.
+func TestTranscriptLineSeparators(t *testing.T) {
+	end := time.Date(2020, 3, 17, 9, 17, 0, 0, time.UTC)
+	start := end.Add(-10 * time.Minute)
+	want := ParseTranscript("[09:10:00] Ana: hi⊙[09:11:00] Bo: hello⊙The chat is ended.(09:17:00)", start, end, "Ana", []string{"Bo"})
+	if len(want) != 3 {
+		t.Fatalf("the ⊙ transcript gave %d messages, want 3", len(want))
+	}
+	for name, in := range map[string]string{
+		"real newlines":       "[09:10:00] Ana: hi\n[09:11:00] Bo: hello\nThe chat is ended.(09:17:00)",
+		"CRLF":                "[09:10:00] Ana: hi\r\n[09:11:00] Bo: hello\r\nThe chat is ended.(09:17:00)\r\n",
+		"literal backslash-n": `[09:10:00] Ana: hi\n[09:11:00] Bo: hello\nThe chat is ended.(09:17:00)`,
+		"literal CRLF":        `[09:10:00] Ana: hi\r\n[09:11:00] Bo: hello\r\nThe chat is ended.(09:17:00)`,
+	} {
+		checkEqual(t, name, ParseTranscript(in, start, end, "Ana", []string{"Bo"}), want)
+	}
+	got := ParseTranscript("[09:10:00] Ana: line one\nline two⊙The chat is ended.(09:17:00)", start, end, "Ana", nil)
+	if len(got) != 2 || got[0].Text != "line one\nline two" {
+		t.Errorf("⊙ transcript with a newline in a message: %+v, want the message whole", got)
+	}
+	// Through the decoder: a webhook's chat_transcript as JSON carries it.
+	ev := decodeJSON(t, event.Comm100, "", `{"event":"chat_ended","chat":{"id":"c","chat_transcript":"[09:10:00] Ana: hi\\n[09:11:00] Bo: hello"}}`)
+	if len(ev.Messages) != 2 || ev.Messages[1].Text != "hello" {
+		t.Errorf("decoded transcript with a literal \\n: %+v, want two messages", ev.Messages)
+	}
+}
