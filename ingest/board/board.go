@@ -110,6 +110,7 @@ type Board struct {
 	offline   ring[OfflineItem]
 	inbox     ring[InboxItem]
 	outcomes  outcomeLog
+	trend     trend
 	sources   map[event.Source]*SourceState
 	sourceAt  []*SourceState            // sources by code, filled in as noteSource looks them up
 	statuses  map[event.Source][]string // statuses agents can be set to
@@ -178,6 +179,7 @@ func (b *Board) Apply(ev *event.Event) {
 	}
 	at := ev.ReceivedAt
 	if at.After(b.latest) {
+		b.sampleTo(at)
 		b.latest = at
 	}
 	b.noteSource(ev)

@@ -49,10 +49,22 @@ type State struct {
 	Offline []OfflineItem `json:"offline,omitempty"`
 	Inbox   []InboxItem   `json:"inbox,omitempty"`
 	// Outcomes is the metrics' outcome log.
-	Outcomes StateOutcomes                `json:"outcomes,omitzero"`
-	Sources  map[event.Source]SourceState `json:"sources,omitempty"`
+	Outcomes StateOutcomes `json:"outcomes,omitzero"`
+	// Trend is the queue's samples, oldest first; TrendLast the latest
+	// minute sampled (minutes since the Unix epoch).
+	Trend     []StateSample                `json:"trend,omitempty"`
+	TrendLast int64                        `json:"trend_last,omitempty"`
+	Sources   map[event.Source]SourceState `json:"sources,omitempty"`
 	// Statuses are the statuses agents can be set to, by source.
 	Statuses map[event.Source][]string `json:"statuses,omitempty"`
+}
+
+// StateSample is the queue at the start of one minute (see trend.go).
+type StateSample struct {
+	Minute int64     `json:"minute"`
+	Queue  int32     `json:"queue,omitempty"`
+	Active int32     `json:"active,omitempty"`
+	Oldest time.Time `json:"oldest,omitzero"`
 }
 
 // StateChat is a chat with the board's bookkeeping on it.
@@ -240,6 +252,7 @@ func (b *Board) State() State {
 			st.Statuses[src] = slices.Clone(list)
 		}
 	}
+	st.Trend, st.TrendLast = b.trend.state()
 	return st
 }
 
@@ -361,6 +374,9 @@ func Restore(cfg Config, st State) (*Board, error) {
 	}
 	for src, list := range st.Statuses {
 		b.statuses[src] = slices.Clone(list)
+	}
+	if err := b.trend.restore(st.Trend, st.TrendLast); err != nil {
+		return nil, err
 	}
 	for _, c := range chats {
 		if !c.inEnded && (c.State == Ended || c.State == Missed) && b.chats.get(b.key(c.Source, c.ID)) == c {

@@ -331,6 +331,8 @@ type View struct {
 	Sources         map[event.Source]SourceState `json:"sources"`
 	// StatusOptions lists, per source, the statuses agents can be set to.
 	StatusOptions map[event.Source][]string `json:"status_options"`
+	// Trend is the last hour, a point a minute (Board.Trend).
+	Trend []TrendPoint `json:"trend"`
 }
 
 // View returns the whole board as of now. What it returns does not change
@@ -347,6 +349,7 @@ func (b *Board) View(now time.Time) View {
 		Metrics:         b.Metrics(now),
 		Sources:         b.Sources(),
 		StatusOptions:   map[event.Source][]string{},
+		Trend:           b.Trend(now, time.Hour),
 	}
 	for src := range b.statuses {
 		v.StatusOptions[src] = b.StatusOptions(src)
