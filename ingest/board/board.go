@@ -101,22 +101,25 @@ type Board struct {
 	// srcs numbers the sources that keys hold (keys.go).
 	srcs sourceCodes
 
-	chats     table[*Chat]
-	waiting   []*Chat        // waiting chats, oldest request first
-	open      map[key]*Chat  // waiting or active chats by visitor
-	ended     []*Chat        // ended and missed chats, in the order they ended; nil where one was taken out (see ended.go)
-	agents    map[key]*Agent // by source and id
-	history   table[*History]
-	offline   ring[OfflineItem]
-	inbox     ring[InboxItem]
-	outcomes  outcomeLog
-	trend     trend
-	sources   map[event.Source]*SourceState
-	sourceAt  []*SourceState            // sources by code, filled in as noteSource looks them up
-	statuses  map[event.Source][]string // statuses agents can be set to
-	seq       int64
-	latest    time.Time
-	lastPrune time.Time
+	chats    table[*Chat]
+	waiting  []*Chat        // waiting chats, oldest request first
+	open     map[key]*Chat  // waiting or active chats by visitor
+	ended    []*Chat        // ended and missed chats, in the order they ended; nil where one was taken out (see ended.go)
+	agents   map[key]*Agent // by source and id
+	history  table[*History]
+	offline  ring[OfflineItem]
+	inbox    ring[InboxItem]
+	outcomes outcomeLog
+	// deptOutcomes are the answers and abandons by department (no
+	// arrivals or ratings: the breakdown shows the queue and SL).
+	deptOutcomes map[string]*outcomeLog
+	trend        trend
+	sources      map[event.Source]*SourceState
+	sourceAt     []*SourceState            // sources by code, filled in as noteSource looks them up
+	statuses     map[event.Source][]string // statuses agents can be set to
+	seq          int64
+	latest       time.Time
+	lastPrune    time.Time
 
 	// Indexes kept as events are applied, so that what a frame asks costs
 	// O(rows shown), not O(board); Restore rebuilds them (see index.go).
@@ -138,21 +141,22 @@ type Board struct {
 func New(cfg Config) *Board {
 	cfg = cfg.withDefaults()
 	b := &Board{
-		cfg:         cfg,
-		srcs:        newSourceCodes(),
-		chats:       newTable[*Chat](),
-		open:        map[key]*Chat{},
-		agents:      map[key]*Agent{},
-		history:     newTable[*History](),
-		offline:     ring[OfflineItem]{max: cfg.InboxSize},
-		inbox:       ring[InboxItem]{max: cfg.InboxSize},
-		sources:     map[event.Source]*SourceState{},
-		statuses:    map[event.Source][]string{},
-		agentOrder:  newOrdered(compareAgents),
-		load:        map[key]int{},
-		overCap:     map[key]*Agent{},
-		holding:     map[key]*Agent{},
-		statusCount: map[event.AgentStatus]int{},
+		cfg:          cfg,
+		srcs:         newSourceCodes(),
+		chats:        newTable[*Chat](),
+		open:         map[key]*Chat{},
+		agents:       map[key]*Agent{},
+		history:      newTable[*History](),
+		offline:      ring[OfflineItem]{max: cfg.InboxSize},
+		inbox:        ring[InboxItem]{max: cfg.InboxSize},
+		sources:      map[event.Source]*SourceState{},
+		statuses:     map[event.Source][]string{},
+		agentOrder:   newOrdered(compareAgents),
+		load:         map[key]int{},
+		overCap:      map[key]*Agent{},
+		holding:      map[key]*Agent{},
+		statusCount:  map[event.AgentStatus]int{},
+		deptOutcomes: map[string]*outcomeLog{},
 	}
 	for g := range b.byState {
 		b.byState[g] = newOrdered(chatsOldestFirst)

@@ -108,11 +108,16 @@ func (b *Board) prune(now time.Time) {
 		// A visitor left waiting this long with no word from the vendor
 		// did not get an answer: abandoned, with the wait unknown.
 		if c.State == Waiting && c.tally.arrived && c.tally.outcome == noOutcome && !c.FromPoll {
-			c.tally.outcome, c.tally.at = abandonedOutcome, now
-			b.outcomes.add(now, outcome{abandoned: 1})
+			b.countOutcome(c, abandonedOutcome, now, outcome{abandoned: 1})
 		}
 		b.drop(c)
 	}
 	b.expireHistory(now)
-	b.outcomes.prune(now.Add(-48*time.Hour - b.cfg.Window))
+	keep := now.Add(-48*time.Hour - b.cfg.Window)
+	b.outcomes.prune(keep)
+	for d, l := range b.deptOutcomes {
+		if l.prune(keep); len(l.log) == 0 {
+			delete(b.deptOutcomes, d)
+		}
+	}
 }

@@ -40,6 +40,7 @@ type tally struct {
 	wait        time.Duration // ... of this
 	rated       bool          // its rating is in the log
 	endRecv     time.Time     // chatdeck's receipt of the end
+	dept        string        // the department its outcome is counted in
 }
 
 // arrive counts c's arrival, once. Polled visitors count nothing:
@@ -70,10 +71,29 @@ func (b *Board) countAnswer(c *Chat, at time.Time) {
 		return
 	}
 	w, ok := b.answerWait(c)
-	c.tally.outcome, c.tally.at, c.tally.wait, c.tally.waitKnown = answeredOutcome, at, w, ok
+	c.tally.wait, c.tally.waitKnown = w, ok
 	o := b.waitOutcome(w, ok)
 	o.answered = 1
+	b.countOutcome(c, answeredOutcome, at, o)
+}
+
+// countOutcome counts c's outcome k at at, adding o to the log and to its
+// department's, the department it has now: a chat counts where it was
+// when it was answered or given up on, even if it moves later.
+func (b *Board) countOutcome(c *Chat, k outcomeKind, at time.Time, o outcome) {
+	c.tally.outcome, c.tally.at, c.tally.dept = k, at, c.Department
 	b.outcomes.add(at, o)
+	b.deptLog(c.tally.dept).add(at, o)
+}
+
+// deptLog is the outcome log of department d.
+func (b *Board) deptLog(d string) *outcomeLog {
+	l := b.deptOutcomes[d]
+	if l == nil {
+		l = &outcomeLog{}
+		b.deptOutcomes[d] = l
+	}
+	return l
 }
 
 // countAbandon counts c, which ended unanswered, at at, once: short
@@ -84,14 +104,11 @@ func (b *Board) countAbandon(c *Chat, at time.Time) {
 	if c.FromPoll || c.tally.outcome != noOutcome {
 		return
 	}
-	c.tally.at = at
 	if w, ok := b.missWait(c); ok && w < b.cfg.ShortAbandon {
-		c.tally.outcome = shortAbandonedOutcome
-		b.outcomes.add(at, outcome{shortAbandoned: 1})
+		b.countOutcome(c, shortAbandonedOutcome, at, outcome{shortAbandoned: 1})
 		return
 	}
-	c.tally.outcome = abandonedOutcome
-	b.outcomes.add(at, outcome{abandoned: 1})
+	b.countOutcome(c, abandonedOutcome, at, outcome{abandoned: 1})
 }
 
 // settle corrects the wait an answered chat was counted with, where it was
@@ -107,6 +124,7 @@ func (b *Board) settle(c *Chat) {
 	fix := b.waitOutcome(w, ok).minus(b.waitOutcome(c.tally.wait, c.tally.waitKnown))
 	c.tally.wait, c.tally.waitKnown = w, ok
 	b.outcomes.add(c.tally.at, fix)
+	b.deptLog(c.tally.dept).add(c.tally.at, fix)
 }
 
 // countRating counts c's rating at at, once: the first good or bad one.

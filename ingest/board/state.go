@@ -50,6 +50,8 @@ type State struct {
 	Inbox   []InboxItem   `json:"inbox,omitempty"`
 	// Outcomes is the metrics' outcome log.
 	Outcomes StateOutcomes `json:"outcomes,omitzero"`
+	// DepartmentOutcomes are the answers and abandons by department.
+	DepartmentOutcomes map[string]StateOutcomes `json:"department_outcomes,omitempty"`
 	// Trend is the queue's samples, oldest first; TrendLast the latest
 	// minute sampled (minutes since the Unix epoch).
 	Trend     []StateSample                `json:"trend,omitempty"`
@@ -86,16 +88,17 @@ type StateTally struct {
 	Wait        time.Duration `json:"wait_ns,omitempty"`
 	Rated       bool          `json:"rated,omitempty"`
 	EndRecv     time.Time     `json:"end_received_at,omitzero"`
+	Department  string        `json:"department,omitempty"`
 }
 
 func stateTally(t tally) StateTally {
 	return StateTally{Arrived: t.arrived, Provisional: t.provisional, Outcome: uint8(t.outcome), At: t.at,
-		WaitKnown: t.waitKnown, Wait: t.wait, Rated: t.rated, EndRecv: t.endRecv}
+		WaitKnown: t.waitKnown, Wait: t.wait, Rated: t.rated, EndRecv: t.endRecv, Department: t.dept}
 }
 
 func (s StateTally) tally() tally {
 	return tally{arrived: s.Arrived, provisional: s.Provisional, outcome: outcomeKind(s.Outcome), at: s.At,
-		waitKnown: s.WaitKnown, wait: s.Wait, rated: s.Rated, endRecv: s.EndRecv}
+		waitKnown: s.WaitKnown, wait: s.Wait, rated: s.Rated, endRecv: s.EndRecv, dept: s.Department}
 }
 
 // StateAgent is an agent with the board's bookkeeping on them.
@@ -132,6 +135,36 @@ type StateOutcome struct {
 	ShortAbandoned int64         `json:"sa,omitempty"`
 	Good           int64         `json:"g,omitempty"`
 	Bad            int64         `json:"b,omitempty"`
+}
+
+func (l *outcomeLog) state() StateOutcomes {
+	st := StateOutcomes{Base: stateOutcome(time.Time{}, l.base)}
+	if n := len(l.log); n > 0 {
+		st.Log = make([]StateOutcome, n)
+		prev := l.base
+		for i, e := range l.log {
+			st.Log[i] = stateOutcome(e.at, e.cum.minus(prev))
+			prev = e.cum
+		}
+	}
+	return st
+}
+
+func (l *outcomeLog) restore(st StateOutcomes) error {
+	l.base = st.Base.outcome()
+	if n := len(st.Log); n > 0 {
+		log := make([]outcomeEntry, n)
+		sum := l.base
+		for i, e := range st.Log {
+			if i > 0 && e.At.Before(log[i-1].at) {
+				return errors.New("board: state's outcome log is out of time order")
+			}
+			sum.plus(e.outcome())
+			log[i] = outcomeEntry{e.At, sum}
+		}
+		l.set(log)
+	}
+	return nil
 }
 
 func stateOutcome(at time.Time, o outcome) StateOutcome {
@@ -231,13 +264,11 @@ func (b *Board) State() State {
 	st.Offline = cloneOffline(b.offline.items)
 	st.Inbox = cloneInbox(b.inbox.items)
 
-	st.Outcomes.Base = stateOutcome(time.Time{}, b.outcomes.base)
-	if n := len(b.outcomes.log); n > 0 {
-		st.Outcomes.Log = make([]StateOutcome, n)
-		prev := b.outcomes.base
-		for i, e := range b.outcomes.log {
-			st.Outcomes.Log[i] = stateOutcome(e.at, e.cum.minus(prev))
-			prev = e.cum
+	st.Outcomes = b.outcomes.state()
+	if len(b.deptOutcomes) > 0 {
+		st.DepartmentOutcomes = make(map[string]StateOutcomes, len(b.deptOutcomes))
+		for d, l := range b.deptOutcomes {
+			st.DepartmentOutcomes[d] = l.state()
 		}
 	}
 	if len(b.sources) > 0 {
@@ -355,18 +386,15 @@ func Restore(cfg Config, st State) (*Board, error) {
 	b.offline.items = cloneOffline(st.Offline)
 	b.inbox.items = cloneInbox(st.Inbox)
 
-	b.outcomes.base = st.Outcomes.Base.outcome()
-	if n := len(st.Outcomes.Log); n > 0 {
-		log := make([]outcomeEntry, n)
-		sum := b.outcomes.base
-		for i, e := range st.Outcomes.Log {
-			if i > 0 && e.At.Before(log[i-1].at) {
-				return nil, errors.New("board: state's outcome log is out of time order")
-			}
-			sum.plus(e.outcome())
-			log[i] = outcomeEntry{e.At, sum}
+	if err := b.outcomes.restore(st.Outcomes); err != nil {
+		return nil, err
+	}
+	for d, so := range st.DepartmentOutcomes {
+		l := &outcomeLog{}
+		if err := l.restore(so); err != nil {
+			return nil, fmt.Errorf("department %q: %w", d, err)
 		}
-		b.outcomes.set(log)
+		b.deptOutcomes[d] = l
 	}
 	for src, s := range st.Sources {
 		s := cloneSource(&s)

@@ -1,7 +1,10 @@
 package board
 
 import (
+	"cmp"
 	"errors"
+	"slices"
+	"strings"
 	"time"
 )
 
@@ -165,4 +168,70 @@ func (tr *trend) restore(samples []StateSample, last int64) error {
 		tr.ring[s.Minute%int64(trendLen)] = sample{minute: s.Minute, queue: s.Queue, active: s.Active, oldest: s.Oldest}
 	}
 	return nil
+}
+
+// DepartmentStats is one department's floor: its queue, its longest wait,
+// its active chats, and the rolling window's answers and abandons counted
+// in it (where the chat was when answered or given up on).
+type DepartmentStats struct {
+	Department         string   `json:"department"`
+	Queue              int      `json:"queue"`
+	LongestWaitSeconds float64  `json:"longest_wait_seconds"`
+	Active             int      `json:"active"`
+	Answered           int64    `json:"answered"`
+	Abandoned          int64    `json:"abandoned"`
+	ServiceLevel       *float64 `json:"service_level"`
+	ASASeconds         *float64 `json:"asa_seconds"`
+}
+
+// Departments returns the floor by department as of now, by name, the
+// chats without one last as "". Nil when no chat on the board or in the
+// window has a department: there is nothing to break down.
+func (b *Board) Departments(now time.Time) []DepartmentStats {
+	by := map[string]*DepartmentStats{}
+	get := func(d string) *DepartmentStats {
+		s := by[d]
+		if s == nil {
+			s = &DepartmentStats{Department: d}
+			by[d] = s
+		}
+		return s
+	}
+	for _, c := range b.waiting { // oldest request first
+		s := get(c.Department)
+		if s.Queue == 0 && now.After(c.RequestedAt) {
+			s.LongestWaitSeconds = now.Sub(c.RequestedAt).Seconds()
+		}
+		s.Queue++
+	}
+	b.byState[chatGroup(Active)].each(0, func(e chatEntry) bool {
+		if e.c.State == Active {
+			get(e.c.Department).Active++
+		}
+		return true
+	})
+	from := now.Add(-b.cfg.Window)
+	for d, l := range b.deptOutcomes {
+		o := l.between(from, now)
+		if o.answered == 0 && o.abandoned == 0 && by[d] == nil {
+			continue
+		}
+		p := period(from, o)
+		s := get(d)
+		s.Answered, s.Abandoned, s.ServiceLevel, s.ASASeconds = p.Answered, p.Abandoned, p.ServiceLevel, p.ASASeconds
+	}
+	if _, none := by[""]; len(by) == 0 || (none && len(by) == 1) {
+		return nil
+	}
+	out := make([]DepartmentStats, 0, len(by))
+	for _, s := range by {
+		out = append(out, *s)
+	}
+	slices.SortFunc(out, func(x, y DepartmentStats) int {
+		if (x.Department == "") != (y.Department == "") {
+			return cmp.Compare(y.Department, x.Department) // "" last
+		}
+		return cmp.Compare(strings.ToLower(x.Department), strings.ToLower(y.Department))
+	})
+	return out
 }

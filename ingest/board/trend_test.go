@@ -195,3 +195,82 @@ func TestTrendIsBounded(t *testing.T) {
 		}
 	}
 }
+
+// TestDepartmentsAddUp: over a demo run, the departments' queues, active
+// chats, answers and abandons add up to the board's, at many moments, and a
+// restored board breaks the floor down alike.
+func TestDepartmentsAddUp(t *testing.T) {
+	start := time.Date(2025, 3, 4, 8, 0, 0, 0, time.UTC)
+	evs, err := traffic.Events(3, start, 2000, 4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := board.DefaultConfig()
+	b := board.New(cfg)
+	named := 0
+	for i := range evs {
+		b.Apply(&evs[i])
+		if i%97 != 0 && i != len(evs)-1 {
+			continue
+		}
+		now := evs[i].ReceivedAt.Add(20 * time.Second)
+		m := b.Metrics(now)
+		var q, a int
+		var ans, ab int64
+		longest := 0.0
+		for _, d := range b.Departments(now) {
+			q, a, ans, ab = q+d.Queue, a+d.Active, ans+d.Answered, ab+d.Abandoned
+			longest = math.Max(longest, d.LongestWaitSeconds)
+			if d.Department != "" {
+				named++
+			}
+		}
+		if b.Departments(now) == nil {
+			continue
+		}
+		if q != m.QueueLength || a != m.ActiveChats || ans != m.Window.Answered || ab != m.Window.Abandoned ||
+			math.Abs(longest-m.LongestWaitSeconds) > 1e-9 {
+			t.Fatalf("after event %d: departments add up to queue %d active %d answered %d abandoned %d longest %.1f; the board has %d %d %d %d %.1f",
+				i, q, a, ans, ab, longest, m.QueueLength, m.ActiveChats, m.Window.Answered, m.Window.Abandoned, m.LongestWaitSeconds)
+		}
+	}
+	if named == 0 {
+		t.Fatal("no department seen in the demo run: the test compared nothing")
+	}
+	r, err := board.Restore(cfg, b.State())
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := evs[len(evs)-1].ReceivedAt.Add(time.Minute)
+	ja, _ := json.Marshal(b.Departments(now))
+	jr, _ := json.Marshal(r.Departments(now))
+	if string(ja) != string(jr) {
+		t.Errorf("restored departments differ:\n%s\n%s", ja, jr)
+	}
+}
+
+// TestDepartmentCountsWhereAnswered: a chat answered in Sales and moved to
+// Support counts its answer in Sales; the queue follows the chat.
+func TestDepartmentCountsWhereAnswered(t *testing.T) {
+	b := board.New(board.DefaultConfig())
+	t0 := time.Date(2025, 3, 4, 8, 0, 0, 0, time.UTC)
+	ev := func(kind event.Kind, id, dept string, at time.Time) *event.Event {
+		return &event.Event{Source: event.Comm100, Kind: kind, ChatID: id, ReceivedAt: at,
+			Visitor: &event.Visitor{ID: "v-" + id}, Department: &event.Department{Name: dept}}
+	}
+	b.Apply(ev(event.ChatRequested, "1", "Sales", t0))
+	b.Apply(ev(event.ChatRequested, "2", "Support", t0.Add(time.Second)))
+	b.Apply(ev(event.ChatStarted, "1", "Sales", t0.Add(10*time.Second)))
+	b.Apply(ev(event.ChatTransferred, "1", "Support", t0.Add(20*time.Second)))
+	got := b.Departments(t0.Add(30 * time.Second))
+	if len(got) != 2 || got[0].Department != "Sales" || got[1].Department != "Support" {
+		t.Fatalf("departments %+v, want Sales and Support", got)
+	}
+	sales, support := got[0], got[1]
+	if sales.Answered != 1 || sales.Active != 0 || sales.ServiceLevel == nil || *sales.ServiceLevel != 1 {
+		t.Errorf("Sales %+v, want the answer (in 10 s, SL 100%%), no active chat", sales)
+	}
+	if support.Answered != 0 || support.Active != 1 || support.Queue != 1 || support.LongestWaitSeconds != 29 {
+		t.Errorf("Support %+v, want the transferred chat active, one waiting for 29 s, no answer", support)
+	}
+}

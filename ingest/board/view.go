@@ -333,6 +333,9 @@ type View struct {
 	StatusOptions map[event.Source][]string `json:"status_options"`
 	// Trend is the last hour, a point a minute (Board.Trend).
 	Trend []TrendPoint `json:"trend"`
+	// Departments is the floor by department (Board.Departments); empty
+	// where chats carry no department.
+	Departments []DepartmentStats `json:"departments"`
 }
 
 // View returns the whole board as of now. What it returns does not change
@@ -350,6 +353,7 @@ func (b *Board) View(now time.Time) View {
 		Sources:         b.Sources(),
 		StatusOptions:   map[event.Source][]string{},
 		Trend:           b.Trend(now, time.Hour),
+		Departments:     b.Departments(now),
 	}
 	for src := range b.statuses {
 		v.StatusOptions[src] = b.StatusOptions(src)
