@@ -27,8 +27,16 @@ type Agent struct {
 	Chats int `json:"chats"`
 	// Capacity is how many chats the agent can hold.
 	Capacity int `json:"capacity"`
+	// Today and Window are what the agent did since midnight and in the
+	// rolling window (AgentPeriod); in View only.
+	Today  *AgentPeriod `json:"today,omitempty"`
+	Window *AgentPeriod `json:"window,omitempty"`
 
 	fromPoll bool
+	// The agent's history (agentstats.go): status changes in time order,
+	// and the chats they took.
+	spans []statusSpan
+	work  []*agentWork
 	// The board's bookkeeping: the agent's key, and the sort key its
 	// place in the Agents order was found with.
 	k         key
@@ -98,6 +106,7 @@ func (b *Board) setStatus(ag *Agent, s event.AgentStatus, name string, at time.T
 	}
 	was := ag.Status
 	ag.Status, ag.StatusName = s, name
+	ag.noteStatus(s, name, at)
 	b.reindexAgent(ag, was)
 }
 

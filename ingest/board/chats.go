@@ -55,8 +55,9 @@ type Chat struct {
 	LastVisitorMessageAt time.Time `json:"last_visitor_message_at,omitzero"`
 	UpdatedAt            time.Time `json:"updated_at"`
 
-	tally     tally // what it added to the outcome log (outcomes.go)
-	waitIndex int   // position in Board.waiting, -1 when not waiting
+	tally     tally        // what it added to the outcome log (outcomes.go)
+	work      []*agentWork // what its agents are credited with (agentstats.go)
+	waitIndex int          // position in Board.waiting, -1 when not waiting
 	// The board's indexes (index.go): whether the board holds the chat,
 	// whether Board.ended lists it, and the group and time its place in
 	// the Chats order was found with.

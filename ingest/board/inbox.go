@@ -115,6 +115,7 @@ func (b *Board) prune(now time.Time) {
 	b.expireHistory(now)
 	keep := now.Add(-48*time.Hour - b.cfg.Window)
 	b.outcomes.prune(keep)
+	b.pruneAgentHistory(keep)
 	for d, l := range b.deptOutcomes {
 		if l.prune(keep); len(l.log) == 0 {
 			delete(b.deptOutcomes, d)

@@ -98,7 +98,7 @@ func (b *Board) chatRequested(ev *event.Event) {
 		b.wait(c, ev)
 	}
 	b.setAgents(c, ev, false)
-	b.settle(c)
+	b.done(c)
 }
 
 func (b *Board) chatAnswered(ev *event.Event) {
@@ -114,7 +114,7 @@ func (b *Board) chatAnswered(ev *event.Event) {
 	case Ended, Missed: // a late start after the end: the end stands
 	}
 	b.remember(c)
-	b.settle(c)
+	b.done(c)
 }
 
 func (b *Board) chatUpdated(ev *event.Event) {
@@ -136,7 +136,7 @@ func (b *Board) chatUpdated(ev *event.Event) {
 		// A transcript so far with no answer yet: the visitor waits.
 		b.wait(c, ev)
 	}
-	b.settle(c)
+	b.done(c)
 }
 
 func (b *Board) chatEnded(ev *event.Event) {
@@ -159,7 +159,7 @@ func (b *Board) chatEnded(ev *event.Event) {
 	}
 	b.countRating(c, at)
 	b.remember(c)
-	b.settle(c)
+	b.done(c)
 }
 
 // chatWrappedUp: the agent filed the form, so an active chat is over (its
@@ -179,7 +179,7 @@ func (b *Board) chatWrappedUp(ev *event.Event) {
 		c.tally.provisional, c.EndedAt = true, place(ev)
 		b.setState(c, Ended)
 	}
-	b.settle(c)
+	b.done(c)
 }
 
 func (b *Board) visitorUnanswered(ev *event.Event) {
@@ -194,7 +194,7 @@ func (b *Board) visitorUnanswered(ev *event.Event) {
 	}
 	b.inbox.push(InboxItem{Type: InboxUnanswered, Source: ev.Source, At: ev.ReceivedAt, Seq: ev.Seq,
 		ChatID: c.ID, Visitor: visitorLabel(c.Visitor), Text: c.FirstMessage()})
-	b.settle(c)
+	b.done(c)
 }
 
 // feedback counts the rating; a chat first seen by its feedback is
@@ -213,7 +213,7 @@ func (b *Board) feedback(ev *event.Event) {
 		}
 		b.countRating(c, place(ev))
 		b.remember(c)
-		b.settle(c)
+		b.done(c)
 		item.ChatID, item.Visitor = c.ID, visitorLabel(c.Visitor)
 	}
 	b.inbox.push(item)

@@ -106,6 +106,26 @@ type StateAgent struct {
 	Agent
 	// FromPoll: an agents snapshot listed the agent.
 	FromPoll bool `json:"from_poll,omitempty"`
+	// Spans are the agent's status changes, oldest first; Work the chats
+	// they took (agentstats.go).
+	Spans []StateSpan `json:"spans,omitempty"`
+	Work  []StateWork `json:"work,omitempty"`
+}
+
+// StateSpan is one status change of an agent.
+type StateSpan struct {
+	At     time.Time         `json:"at"`
+	Status event.AgentStatus `json:"status"`
+	Name   string            `json:"name,omitempty"`
+}
+
+// StateWork is one chat an agent took; durations are -1 when unknown.
+type StateWork struct {
+	Chat     string          `json:"chat"`
+	At       time.Time       `json:"at"`
+	Response time.Duration   `json:"response_ns"`
+	Duration time.Duration   `json:"duration_ns"`
+	Rating   event.Sentiment `json:"rating,omitempty"`
 }
 
 // StateHistory is a visitor's history with the board's bookkeeping on it.
@@ -241,7 +261,13 @@ func (b *Board) State() State {
 		st.Agents = make([]StateAgent, 0, len(b.agents))
 		for _, a := range b.agents {
 			sa := StateAgent{Agent: *a, FromPoll: a.fromPoll}
-			sa.k, sa.ordRank, sa.ordName, sa.ordNameOf = key{}, 0, "", ""
+			sa.k, sa.ordRank, sa.ordName, sa.ordNameOf, sa.spans, sa.work = key{}, 0, "", "", nil, nil
+			for _, sp := range a.spans {
+				sa.Spans = append(sa.Spans, StateSpan{At: sp.at, Status: sp.status, Name: sp.name})
+			}
+			for _, w := range a.work {
+				sa.Work = append(sa.Work, StateWork{Chat: w.chat, At: w.at, Response: w.response, Duration: w.duration, Rating: w.rating})
+			}
 			st.Agents = append(st.Agents, sa)
 		}
 		slices.SortFunc(st.Agents, func(x, y StateAgent) int {
@@ -368,10 +394,23 @@ func Restore(cfg Config, st State) (*Board, error) {
 	for _, sa := range st.Agents {
 		a := sa.Agent
 		a.fromPoll = sa.FromPoll
-		a.k, a.ordRank, a.ordName, a.ordNameOf = key{}, 0, "", ""
+		a.k, a.ordRank, a.ordName, a.ordNameOf, a.spans, a.work = key{}, 0, "", "", nil, nil
 		k := agentKey(b.srcs.code(a.Source), a.ID)
 		if b.agents[k] != nil {
 			return nil, fmt.Errorf("board: state holds agent %s/%s twice", a.Source, a.ID)
+		}
+		for i, sp := range sa.Spans {
+			if i > 0 && sp.At.Before(sa.Spans[i-1].At) {
+				return nil, fmt.Errorf("board: state's agent %s/%s has status changes out of time order", a.Source, a.ID)
+			}
+			a.spans = append(a.spans, statusSpan{at: sp.At, status: sp.Status, name: sp.Name})
+		}
+		for _, sw := range sa.Work {
+			w := &agentWork{chat: sw.Chat, at: sw.At, response: sw.Response, duration: sw.Duration, rating: sw.Rating}
+			a.work = append(a.work, w)
+			if c := b.chats.get(b.key(a.Source, sw.Chat)); c != nil {
+				c.work = append(c.work, w)
+			}
 		}
 		b.agents[k] = &a
 	}
@@ -428,6 +467,7 @@ func stateChat(c *Chat, gone bool) StateChat {
 // the slices).
 func cloneChat(c *Chat) Chat {
 	out := *c
+	out.work = nil
 	out.LastVisitorMessageAt = lastVisitorMessageAt(c.Messages)
 	out.Visitor = cloneVisitor(c.Visitor)
 	out.Agents = slices.Clone(c.Agents)

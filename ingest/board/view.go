@@ -99,9 +99,25 @@ func (b *Board) Agents() []Agent {
 // agentView is a copy of a with its active chats and capacity.
 func (b *Board) agentView(a *Agent) Agent {
 	v := *a
+	v.spans, v.work = nil, nil // the board's, not the copy's
 	v.Chats = agentChats(a, b.load[a.k])
 	v.Capacity = b.cfg.Capacity
 	return v
+}
+
+// agentsWithHistory is Agents with what each did today and in the
+// window, as of now.
+func (b *Board) agentsWithHistory(now time.Time) []Agent {
+	out := make([]Agent, 0, len(b.agents))
+	midnight, from := b.midnight(now), now.Add(-b.cfg.Window)
+	b.agentOrder.each(0, func(a *Agent) bool {
+		v := b.agentView(a)
+		today, window := agentPeriod(a, midnight, now), agentPeriod(a, from, now)
+		v.Today, v.Window = &today, &window
+		out = append(out, v)
+		return true
+	})
+	return out
 }
 
 // AgentCount is the number of agents the board knows.
@@ -345,7 +361,7 @@ func (b *Board) View(now time.Time) View {
 		Cursor:          b.seq,
 		At:              now,
 		Queue:           b.Queue(now, 0, -1),
-		Agents:          b.Agents(),
+		Agents:          b.agentsWithHistory(now),
 		Chats:           b.Chats(),
 		OfflineMessages: b.OfflineMessages(-1),
 		Inbox:           b.Inbox(-1),

@@ -1,0 +1,259 @@
+package board
+
+import (
+	"slices"
+	"sort"
+	"time"
+
+	"github.com/chatdeck/chatdeck/ingest/event"
+)
+
+// Per-agent history (docs/METRICS.md, "Per agent"): each agent's status
+// timeline and the chats they took, kept for as long as the outcome log
+// (two days and a window), so that today and the rolling window can be
+// told for every agent.
+
+// statusSpan says the agent entered status at at.
+type statusSpan struct {
+	at     time.Time
+	status event.AgentStatus
+	name   string
+}
+
+// agentWork is one chat an agent took: when its answer is placed, and
+// what is known of it so far (updated as the chat goes on).
+type agentWork struct {
+	chat     string // the chat's id, to find it again after a Restore
+	at       time.Time
+	response time.Duration // first response; < 0 unknown
+	duration time.Duration // answer to end; < 0 unknown
+	rating   event.Sentiment
+}
+
+// noteStatus records that ag entered s (named name) at at.
+func (ag *Agent) noteStatus(s event.AgentStatus, name string, at time.Time) {
+	span := statusSpan{at: at, status: s, name: name}
+	n := len(ag.spans)
+	if n == 0 || !at.Before(ag.spans[n-1].at) {
+		if n > 0 && ag.spans[n-1].status == s && ag.spans[n-1].name == name {
+			return
+		}
+		ag.spans = append(ag.spans, span)
+		return
+	}
+	i := sort.Search(n, func(i int) bool { return ag.spans[i].at.After(at) })
+	ag.spans = slices.Insert(ag.spans, i, span)
+}
+
+// done ends every chat handler: the wait settled, the chat's agents
+// credited with it once answered, and what they are credited with brought
+// up to date.
+func (b *Board) done(c *Chat) {
+	b.settle(c)
+	if c.tally.outcome != answeredOutcome || c.FromPoll {
+		return
+	}
+	if c.work == nil && len(c.Agents) > 0 {
+		for _, a := range c.Agents {
+			if ag := b.agent(c.Source, a); ag != nil {
+				w := &agentWork{chat: c.ID, at: c.tally.at}
+				ag.work = append(ag.work, w)
+				c.work = append(c.work, w)
+			}
+		}
+	}
+	if len(c.work) == 0 {
+		return
+	}
+	resp, dur := firstResponse(c), chatDuration(c)
+	var rating event.Sentiment
+	if c.tally.rated && c.Rating != nil {
+		rating = c.Rating.Sentiment
+	}
+	for _, w := range c.work {
+		w.at, w.response, w.duration, w.rating = c.tally.at, resp, dur, rating
+	}
+}
+
+// firstResponse is the time from the visitor's first message to the
+// agents' first message after it, on the vendor's clock; < 0 if unknown.
+func firstResponse(c *Chat) time.Duration {
+	var asked time.Time
+	for _, m := range c.Messages {
+		switch {
+		case m.At.IsZero():
+		case m.From == event.FromVisitor && asked.IsZero():
+			asked = m.At
+		case m.From == event.FromAgent && !asked.IsZero() && !m.At.Before(asked):
+			return m.At.Sub(asked)
+		}
+	}
+	return -1
+}
+
+// chatDuration is how long the chat lasted from its answer to its end: on
+// chatdeck's receipts when it saw both, else on the vendor's clock from the
+// agents' first message to the vendor's end (or the last message); < 0 if
+// unknown or not ended.
+func chatDuration(c *Chat) time.Duration {
+	if c.State != Ended {
+		return -1
+	}
+	if !c.AnsweredAt.IsZero() && !c.tally.endRecv.IsZero() && !c.tally.endRecv.Before(c.AnsweredAt) {
+		return c.tally.endRecv.Sub(c.AnsweredAt)
+	}
+	var first, last time.Time
+	for _, m := range c.Messages {
+		if m.At.IsZero() {
+			continue
+		}
+		if m.From == event.FromAgent && first.IsZero() {
+			first = m.At
+		}
+		last = m.At
+	}
+	if c.Info != nil && !c.Info.EndedAt.IsZero() {
+		last = c.Info.EndedAt
+	}
+	if first.IsZero() || last.Before(first) {
+		return -1
+	}
+	return last.Sub(first)
+}
+
+// AgentPeriod is what one agent did in a span of time: the seconds spent in
+// each status (AwayByReason splits Away by the vendor's name for it;
+// Unknown is time before any presence source spoke of them), the chats they
+// took (answered with them named; a transferred chat counts for each
+// agent named when it was answered), the median and 90th percentile first
+// response and the median duration of those chats where known, and their
+// ratings.
+type AgentPeriod struct {
+	From                time.Time          `json:"from"`
+	OnlineSeconds       float64            `json:"online_seconds"`
+	AwaySeconds         float64            `json:"away_seconds"`
+	AwayByReason        map[string]float64 `json:"away_by_reason,omitempty"`
+	OfflineSeconds      float64            `json:"offline_seconds"`
+	UnknownSeconds      float64            `json:"unknown_seconds"`
+	Chats               int                `json:"chats"`
+	FirstResponseMedian *float64           `json:"first_response_median_seconds"`
+	FirstResponseP90    *float64           `json:"first_response_p90_seconds"`
+	DurationMedian      *float64           `json:"duration_median_seconds"`
+	CSATGood            int                `json:"csat_good"`
+	CSATBad             int                `json:"csat_bad"`
+}
+
+// agentPeriod is what ag did in (from, to].
+func agentPeriod(ag *Agent, from, to time.Time) AgentPeriod {
+	p := AgentPeriod{From: from}
+	if !to.After(from) {
+		return p
+	}
+	add := func(s statusSpan, a, z time.Time) {
+		if a.Before(from) {
+			a = from
+		}
+		if z.After(to) {
+			z = to
+		}
+		if !z.After(a) {
+			return
+		}
+		d := z.Sub(a).Seconds()
+		switch s.status {
+		case event.AgentOnline:
+			p.OnlineSeconds += d
+		case event.AgentAway:
+			p.AwaySeconds += d
+			if p.AwayByReason == nil {
+				p.AwayByReason = map[string]float64{}
+			}
+			p.AwayByReason[s.name] += d
+		case event.AgentOffline:
+			p.OfflineSeconds += d
+		default:
+			p.UnknownSeconds += d
+		}
+	}
+	start := to
+	if len(ag.spans) > 0 {
+		start = ag.spans[0].at
+	}
+	add(statusSpan{status: event.AgentUnknown}, from, start)
+	for i, s := range ag.spans {
+		end := to
+		if i+1 < len(ag.spans) {
+			end = ag.spans[i+1].at
+		}
+		add(s, s.at, end)
+	}
+	var resp, dur []time.Duration
+	for _, w := range ag.work {
+		if !w.at.After(from) || w.at.After(to) {
+			continue
+		}
+		p.Chats++
+		if w.response >= 0 {
+			resp = append(resp, w.response)
+		}
+		if w.duration >= 0 {
+			dur = append(dur, w.duration)
+		}
+		switch w.rating {
+		case event.Good:
+			p.CSATGood++
+		case event.Bad:
+			p.CSATBad++
+		}
+	}
+	p.FirstResponseMedian, p.FirstResponseP90 = quantile(resp, 0.5), quantile(resp, 0.9)
+	p.DurationMedian = quantile(dur, 0.5)
+	return p
+}
+
+// quantile is the q-quantile of ds in seconds by the nearest-rank method
+// (the smallest value with at least q of them at or below it); nil for no
+// values.
+func quantile(ds []time.Duration, q float64) *float64 {
+	if len(ds) == 0 {
+		return nil
+	}
+	s := slices.Clone(ds)
+	slices.Sort(s)
+	rank := int(q*float64(len(s)) + 0.999999999)
+	rank = min(max(rank, 1), len(s))
+	v := s[rank-1].Seconds()
+	return &v
+}
+
+// AgentToday returns what the agent did today (since midnight in the
+// board's zone) and in the rolling window, as of now.
+func (b *Board) AgentToday(source event.Source, id string, now time.Time) (today, window AgentPeriod, ok bool) {
+	ag := b.findAgent(b.srcs.code(source), id)
+	if ag == nil {
+		return AgentPeriod{}, AgentPeriod{}, false
+	}
+	return agentPeriod(ag, b.midnight(now), now), agentPeriod(ag, now.Add(-b.cfg.Window), now), true
+}
+
+// midnight is the start of now's day in the board's zone.
+func (b *Board) midnight(now time.Time) time.Time {
+	local := now.In(b.cfg.Location)
+	return time.Date(local.Year(), local.Month(), local.Day(), 0, 0, 0, 0, b.cfg.Location)
+}
+
+// pruneAgentHistory drops what is wholly before keep: spans followed by a
+// later one at or before keep, and chats placed at or before it (in any
+// order: a late payload's chat is placed when it happened).
+func (b *Board) pruneAgentHistory(keep time.Time) {
+	for _, ag := range b.agents {
+		i := 0
+		for i+1 < len(ag.spans) && !ag.spans[i+1].at.After(keep) {
+			i++
+		}
+		if i > 0 {
+			ag.spans = slices.Delete(ag.spans, 0, i)
+		}
+		ag.work = slices.DeleteFunc(ag.work, func(w *agentWork) bool { return !w.at.After(keep) })
+	}
+}
