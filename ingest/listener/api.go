@@ -13,15 +13,7 @@ import (
 )
 
 func (l *Listener) getBoard(w http.ResponseWriter, r *http.Request) {
-	var buf bytes.Buffer
-	if err := l.cfg.Guard.Encode("board", &buf, l.store.View(l.cfg.Now())); err != nil {
-		l.log.Error("encoding the board", "err", err)
-		writeError(w, http.StatusInternalServerError, "encoding the board: "+err.Error())
-		return
-	}
-	setJSONHeaders(w)
-	w.WriteHeader(http.StatusOK)
-	_, _ = w.Write(buf.Bytes())
+	l.replyJSON(w, http.StatusOK, "board", l.store.View(l.cfg.Now()))
 }
 
 // EventsPage is the answer of GET /v1/events.

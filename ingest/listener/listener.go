@@ -6,10 +6,10 @@ package listener
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"crypto/subtle"
-	"encoding/json"
 	"errors"
 	"log/slog"
 	"net"
@@ -301,12 +301,26 @@ func (l *Listener) bearer(h http.HandlerFunc) http.HandlerFunc {
 	}
 }
 
+// writeJSON answers v as JSON. A value JSON cannot carry (a time outside
+// years 0–9999 from an event) is replaced (package wire) rather than
+// leaving the body empty; replyJSON also reports it.
 func writeJSON(w http.ResponseWriter, status int, v any) {
+	var buf bytes.Buffer
+	_, _ = wire.Encode(&buf, v) // every answer is a type JSON can encode
 	setJSONHeaders(w)
 	w.WriteHeader(status)
-	enc := json.NewEncoder(w)
-	enc.SetEscapeHTML(false)
-	_ = enc.Encode(v)
+	_, _ = w.Write(buf.Bytes())
+}
+
+// replyJSON is writeJSON, with the replacements reported under part.
+func (l *Listener) replyJSON(w http.ResponseWriter, status int, part string, v any) {
+	var buf bytes.Buffer
+	if err := l.cfg.Guard.Encode(part, &buf, v); err != nil {
+		l.log.Error("encoding an answer", "part", part, "err", err)
+	}
+	setJSONHeaders(w)
+	w.WriteHeader(status)
+	_, _ = w.Write(buf.Bytes())
 }
 
 func setJSONHeaders(w http.ResponseWriter) {
