@@ -71,6 +71,7 @@ func TestEventsPagesAreBoundedByBytes(t *testing.T) {
 	}
 	// 100 × 40 KB in pages of at most 256 KiB: at least 16, and each page
 	// about full (6 events of 40 KB fit, not 7).
+	t.Logf("100 payloads of %d bytes in %d pages of at most %d bytes", len(pad)+30, pages, bound)
 	if pages < 16 || pages > 18 {
 		t.Errorf("%d pages, want 16 to 18", pages)
 	}

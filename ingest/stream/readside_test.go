@@ -339,6 +339,7 @@ func TestSnapshotBiggerThanTheClientReadsComesInParts(t *testing.T) {
 	if parts < 20 {
 		t.Errorf("snapshot in %d parts", parts)
 	}
+	t.Logf("snapshot of %d bytes in %d parts of at most %d", len(snap), parts, limit)
 
 	// A limit below the least is refused, with a JSON error.
 	_, resp, err := websocket.DefaultDialer.Dial(strings.Replace(u, strconv.Itoa(limit), "100", 1),
