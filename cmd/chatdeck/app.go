@@ -21,6 +21,7 @@ import (
 	"github.com/chatdeck/chatdeck/ingest/poller"
 	"github.com/chatdeck/chatdeck/ingest/stream"
 	"github.com/chatdeck/chatdeck/ingest/telemetry"
+	"github.com/chatdeck/chatdeck/ingest/wire"
 )
 
 // app is chatdeck's running parts: journal and board (hub), the Comm100
@@ -64,6 +65,9 @@ func startApp(ctx context.Context, cfg Config, token string, log *slog.Logger, o
 	if a.tls, err = loadTLS(cfg.TLSCert, cfg.TLSKey); err != nil {
 		return nil, err
 	}
+	// One guard for all that the server encodes: a value JSON cannot carry
+	// is replaced, logged and counted (chatdeck_unencodable_values_total).
+	guard := wire.NewGuard(log, a.metrics.Unencodable)
 	a.hub, err = hub.Open(ctx, hub.Config{
 		Journal: journal.Options{Path: cfg.DB, MaxAge: cfg.RetentionAge, MaxBytes: cfg.RetentionBytes, Logger: log},
 		Board: board.Config{SLTarget: cfg.SLTarget, Window: cfg.Window, ShortAbandon: cfg.ShortAbandon,
@@ -71,6 +75,7 @@ func startApp(ctx context.Context, cfg Config, token string, log *slog.Logger, o
 		Logger:          log,
 		ObserveCommit:   a.metrics.Commit,
 		CheckpointEvery: cfg.CheckpointEvery,
+		Guard:           guard,
 	})
 	if err != nil {
 		return nil, err
@@ -101,7 +106,7 @@ func startApp(ctx context.Context, cfg Config, token string, log *slog.Logger, o
 		log.Info("polling Comm100", "api", a.api.BaseURL(), "every", cfg.Comm100.PollInterval, "budget", a.api.Budget().String())
 	}
 	l, err := listener.New(listener.Config{Token: token, MaxBody: cfg.MaxBody, Logger: log, Actions: a.actions,
-		ObserveWebhook: a.metrics.Webhook, WebhookRate: cfg.WebhookRate, WebhookBurst: cfg.WebhookBurst}, a.hub)
+		ObserveWebhook: a.metrics.Webhook, WebhookRate: cfg.WebhookRate, WebhookBurst: cfg.WebhookBurst, Guard: guard}, a.hub)
 	if err != nil {
 		a.close()
 		return nil, err

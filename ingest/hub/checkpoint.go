@@ -106,7 +106,7 @@ func (h *Hub) Checkpoint(ctx context.Context) error {
 	}
 	st := h.board.State()
 	h.mu.RUnlock()
-	data, err := json.Marshal(st)
+	data, err := h.guard.Marshal("checkpoint", st)
 	if err != nil {
 		return fmt.Errorf("hub: checkpoint at %d: %w", seq, err)
 	}

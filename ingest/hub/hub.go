@@ -5,7 +5,6 @@ package hub
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -18,6 +17,7 @@ import (
 	"github.com/chatdeck/chatdeck/ingest/decode"
 	"github.com/chatdeck/chatdeck/ingest/event"
 	"github.com/chatdeck/chatdeck/ingest/journal"
+	"github.com/chatdeck/chatdeck/ingest/wire"
 )
 
 // Config configures a Hub.
@@ -33,6 +33,10 @@ type Config struct {
 	// (checkpoint.go). Zero means every 5 minutes; negative means never:
 	// start-up then replays the whole journal.
 	CheckpointEvery time.Duration
+	// Guard reports the values replaced so that what the hub encodes (the
+	// stream's messages, snapshots, checkpoints) stays decodable; nil: a
+	// guard that logs to Logger and counts nothing.
+	Guard *wire.Guard
 }
 
 // Hub is the journal and the board behind one lock. Create it with Open.
@@ -40,6 +44,7 @@ type Hub struct {
 	log     *slog.Logger
 	journal *journal.Journal
 	observe func(time.Duration)
+	guard   *wire.Guard
 
 	mu    sync.RWMutex
 	board *board.Board
@@ -73,6 +78,10 @@ func Open(ctx context.Context, cfg Config) (*Hub, error) {
 		h.log = slog.Default()
 	}
 	h.observe = cfg.ObserveCommit
+	h.guard = cfg.Guard
+	if h.guard == nil {
+		h.guard = wire.NewGuard(h.log, nil)
+	}
 	jopts := cfg.Journal
 	jopts.OnCommit = h.applyCommitted
 	if jopts.Logger == nil {
@@ -274,16 +283,28 @@ func (h *Hub) applyCommitted(recs []journal.Record) {
 	h.notifyLocked()
 }
 
-// encode is EncodeEvent, logging a failure (the event is then not
+// encode is StreamMessage, logging a failure (the event is then not
 // streamed: a client that misses it sees a gap in the cursors).
 func (h *Hub) encode(ev *event.Event) []byte {
-	msg, err := EncodeEvent(ev)
+	msg, err := h.StreamMessage(ev)
 	if err != nil {
 		h.log.Error("hub: encoding an event for the stream", "cursor", ev.Seq, "err", err)
 		return nil
 	}
 	return msg
 }
+
+// StreamMessage is EncodeEvent, with its replacements reported by the
+// hub's guard.
+func (h *Hub) StreamMessage(ev *event.Event) ([]byte, error) {
+	msg, fixes, err := EncodeEvent(ev)
+	h.guard.Report("event", fixes)
+	return msg, err
+}
+
+// Guard returns the guard that reports the hub's replacements, for the
+// other parts that encode what the hub holds.
+func (h *Hub) Guard() *wire.Guard { return h.guard }
 
 // notifyLocked wakes everyone waiting on Changed. h.mu must be held.
 func (h *Hub) notifyLocked() {
@@ -371,7 +392,7 @@ func (h *Hub) SetPoll(source string, st PollStatus) {
 	defer h.mu.Unlock()
 	h.polls[source] = st
 	if len(h.subs) > 0 {
-		if msg, err := json.Marshal(Message{Type: "polls", Polls: h.pollsLocked()}); err == nil {
+		if msg, err := h.guard.Marshal("polls", Message{Type: "polls", Polls: h.pollsLocked()}); err == nil {
 			h.broadcastLocked(msg)
 		}
 	}
@@ -399,13 +420,15 @@ func (h *Hub) Read(fn func(b *board.Board)) {
 	fn(h.board)
 }
 
-// Events returns up to limit journal records after the cursor.
-func (h *Hub) Events(ctx context.Context, after int64, limit int) ([]journal.Record, error) {
-	recs, err := h.journal.Page(ctx, after, limit)
+// Events returns up to limit journal records after the cursor, and no
+// more payload bytes than maxBytes beyond the first record's; more says
+// whether records follow (see journal.PageBytes).
+func (h *Hub) Events(ctx context.Context, after int64, limit int, maxBytes int64) (recs []journal.Record, more bool, err error) {
+	recs, more, err = h.journal.PageBytes(ctx, after, limit, maxBytes)
 	if err != nil {
-		return nil, fmt.Errorf("hub: events: %w", err)
+		return nil, false, fmt.Errorf("hub: events: %w", err)
 	}
-	return recs, nil
+	return recs, more, nil
 }
 
 // Health reports what is wrong, by part. unhealthy is true when the

@@ -3,7 +3,6 @@ package hub
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"strconv"
 	"sync"
@@ -13,12 +12,14 @@ import (
 	"github.com/chatdeck/chatdeck/ingest/decode"
 	"github.com/chatdeck/chatdeck/ingest/event"
 	"github.com/chatdeck/chatdeck/ingest/journal"
+	"github.com/chatdeck/chatdeck/ingest/wire"
 )
 
 // Message is one message of the stream, as JSON. Type says which fields
 // are set: "snapshot" (Cursor, Config, Board, State, Polls), "event"
 // (Cursor, Event), "polls" (Polls), "action_result" (ID, OK, Error, Code,
-// Cursor, Agent, Visitor).
+// Cursor, Agent, Visitor), "part" (Part, Parts, Data: a run of a message
+// too big to send whole; see package stream).
 type Message struct {
 	Type    string                           `json:"type"`
 	Cursor  string                           `json:"cursor,omitempty"`
@@ -33,6 +34,9 @@ type Message struct {
 	Code    string                           `json:"code,omitempty"`
 	Agent   *event.Agent                     `json:"agent,omitempty"`
 	Visitor *event.Visitor                   `json:"visitor,omitempty"`
+	Part    int                              `json:"part,omitempty"`
+	Parts   int                              `json:"parts,omitempty"`
+	Data    []byte                           `json:"data,omitempty"`
 }
 
 // BoardConfig is a board's configuration as JSON, so that a replica
@@ -133,7 +137,7 @@ func (h *Hub) SubscribeSnapshot(buffer int, now time.Time) (*Subscription, []byt
 		Board: &view, State: &st, Polls: h.pollsLocked()}
 	sub := h.subscribeLocked(buffer)
 	h.mu.Unlock()
-	b, err := json.Marshal(msg)
+	b, err := h.guard.Marshal("snapshot", msg)
 	if err != nil {
 		sub.Close()
 		return nil, nil, fmt.Errorf("hub: snapshot: %w", err)
@@ -155,35 +159,50 @@ func (h *Hub) broadcastLocked(msg []byte) {
 	}
 }
 
-// EncodeEvent encodes an event as a stream message.
+// EncodeEvent encodes an event as a stream message, and says what it
+// had to replace to keep the message decodable (see package wire): values
+// JSON cannot carry, and a payload nested so deep that the message would
+// pass wire.MaxDepth, which is sent as a JSON string of its text with
+// "payload_as_string": true beside it.
 //
 // The event's payload, valid JSON already (the listener and the journal
 // keep it so), is copied into the message as it is, not re-encoded: for a
 // webhook of a few kilobytes that is most of the encoding's cost. (The
 // message holds the payload's bytes as received, white space and all,
 // where encoding/json would compact it: the same JSON value.)
-func EncodeEvent(ev *event.Event) ([]byte, error) {
+func EncodeEvent(ev *event.Event) ([]byte, []wire.Fix, error) {
 	cursor := strconv.FormatInt(ev.Seq, 10)
 	if len(ev.Raw) == 0 || !decode.Valid(ev.Raw) {
-		return json.Marshal(Message{Type: "event", Cursor: cursor, Event: ev})
+		return wire.Marshal(Message{Type: "event", Cursor: cursor, Event: ev})
 	}
 	bare := *ev
 	bare.Raw = nil
-	msg, err := json.Marshal(Message{Type: "event", Cursor: cursor, Event: &bare})
+	msg, fixes, err := wire.Marshal(Message{Type: "event", Cursor: cursor, Event: &bare})
 	if err != nil {
-		return nil, err
+		return nil, fixes, err
+	}
+	raw, payload := []byte(ev.Raw), `,"payload":`
+	if !wire.Fits(raw, payloadDepth) {
+		fixes = append(fixes, wire.Fix{Path: ".Event.Raw", Reason: wire.ReasonDepth,
+			Detail: "nested " + strconv.Itoa(wire.Depth(raw)) + " deep"})
+		raw, payload = wire.AsString(raw), `,"payload_as_string":true,"payload":`
 	}
 	// msg ends with the event's closing brace and the message's.
 	if !bytes.HasSuffix(msg, []byte("}}")) {
-		return json.Marshal(Message{Type: "event", Cursor: cursor, Event: ev})
+		bare.Raw = raw
+		msg, more, err := wire.Marshal(Message{Type: "event", Cursor: cursor, Event: &bare})
+		return msg, append(fixes, more...), err
 	}
-	const payload = `,"payload":`
-	out := make([]byte, 0, len(msg)+len(payload)+len(ev.Raw))
+	out := make([]byte, 0, len(msg)+len(payload)+len(raw))
 	out = append(out, msg[:len(msg)-2]...)
 	out = append(out, payload...)
-	out = append(out, ev.Raw...)
-	return append(out, "}}"...), nil
+	out = append(out, raw...)
+	return append(out, "}}"...), fixes, nil
 }
+
+// payloadDepth is how deep an event's payload sits in its stream message:
+// inside the message and the event.
+const payloadDepth = 2
 
 // Subscribers returns how many subscriptions are live, and how many were
 // dropped for being slow since the start.

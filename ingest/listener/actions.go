@@ -57,7 +57,7 @@ func (l *Listener) postAgentStatus(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	l.log.Info("agent status changed", "agent", id, "status", req.Status, "cursor", strconv.FormatInt(out.Cursor, 10))
-	writeJSON(w, http.StatusOK, ActionReply{OK: true, Outcome: out})
+	l.replyJSON(w, http.StatusOK, "action_result", ActionReply{OK: true, Outcome: out})
 }
 
 // actionStatus maps an action's error to the HTTP status that says it.

@@ -1,14 +1,19 @@
 package listener
 
 import (
+	"bufio"
+	"bytes"
 	"encoding/json"
 	"net/http"
 	"strconv"
 	"time"
+
+	"github.com/chatdeck/chatdeck/ingest/journal"
+	"github.com/chatdeck/chatdeck/ingest/wire"
 )
 
 func (l *Listener) getBoard(w http.ResponseWriter, r *http.Request) {
-	writeJSON(w, http.StatusOK, l.store.View(l.cfg.Now()))
+	l.replyJSON(w, http.StatusOK, "board", l.store.View(l.cfg.Now()))
 }
 
 // EventsPage is the answer of GET /v1/events.
@@ -19,19 +24,34 @@ type EventsPage struct {
 
 // EventRecord is one journalled event as the API shows it.
 type EventRecord struct {
-	Cursor     string          `json:"cursor"`
-	ReceivedAt time.Time       `json:"received_at"`
-	Source     string          `json:"source"`
-	Kind       string          `json:"kind"`
-	Hint       string          `json:"hint,omitempty"`
-	Payload    json.RawMessage `json:"payload"`
+	Cursor     string    `json:"cursor"`
+	ReceivedAt time.Time `json:"received_at"`
+	Source     string    `json:"source"`
+	Kind       string    `json:"kind"`
+	Hint       string    `json:"hint,omitempty"`
+	// PayloadAsString says Payload is a JSON string holding the payload's
+	// text: it nests deeper than a JSON decoder takes inside the page
+	// (wire.MaxDepth).
+	PayloadAsString bool            `json:"payload_as_string,omitempty"`
+	Payload         json.RawMessage `json:"payload"`
 }
 
 const (
 	defaultPage = 100
 	maxPage     = 1000
+	// DefaultEventsPageBytes is the default bound on a page's encoded size.
+	DefaultEventsPageBytes = 4 << 20
+	// eventsPayloadDepth is how deep a payload sits in a page: in the
+	// page, its array and its record.
+	eventsPayloadDepth = 3
+	// pageTail is room for what closes a page: `],"next":"CURSOR"}` and
+	// the newline.
+	pageTail = 40
 )
 
+// getEvents answers a page of the journal, encoded event by event as it
+// is written: a page holds at most limit events and, beyond its first, no
+// more than EventsPageBytes; next continues after the last one sent.
 func (l *Listener) getEvents(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	var after int64
@@ -52,24 +72,65 @@ func (l *Listener) getEvents(w http.ResponseWriter, r *http.Request) {
 		}
 		limit = n
 	}
-	recs, err := l.store.Events(r.Context(), after, limit+1)
+	bound := l.cfg.EventsPageBytes
+	recs, more, err := l.store.Events(r.Context(), after, limit, bound)
 	if err != nil {
 		l.log.Error("reading journal", "err", err)
 		writeError(w, http.StatusServiceUnavailable, "journal unavailable")
 		return
 	}
-	page := EventsPage{Events: make([]EventRecord, 0, min(len(recs), limit))}
+	setJSONHeaders(w)
+	w.WriteHeader(http.StatusOK)
+	bw := bufio.NewWriterSize(w, 64<<10)
+	const head = `{"events":[`
+	_, _ = bw.WriteString(head)
+	size := int64(len(head) + pageTail)
+	var buf bytes.Buffer
+	var fixes []wire.Fix
+	next := ""
 	for i, rec := range recs {
-		if i == limit {
-			page.Next = page.Events[limit-1].Cursor
+		buf.Reset()
+		got, err := wire.Encode(&buf, eventRecord(rec, &fixes))
+		fixes = append(fixes, got...)
+		if err != nil {
+			// Not reachable: a record is strings, a time from the
+			// journal's clock and a payload the journal holds as JSON.
+			l.log.Error("encoding a journal record", "cursor", rec.Seq, "err", err)
 			break
 		}
-		page.Events = append(page.Events, EventRecord{
-			Cursor: strconv.FormatInt(rec.Seq, 10), ReceivedAt: rec.ReceivedAt.UTC(), Source: rec.Source,
-			Kind: rec.Kind, Hint: rec.Hint, Payload: json.RawMessage(rec.Payload),
-		})
+		b := bytes.TrimSuffix(buf.Bytes(), []byte("\n"))
+		if i > 0 && size+1+int64(len(b)) > bound {
+			next, more = strconv.FormatInt(recs[i-1].Seq, 10), true
+			break
+		}
+		if i > 0 {
+			_ = bw.WriteByte(',')
+			size++
+		}
+		_, _ = bw.Write(b)
+		size += int64(len(b))
 	}
-	writeJSON(w, http.StatusOK, page)
+	if more && next == "" && len(recs) > 0 {
+		next = strconv.FormatInt(recs[len(recs)-1].Seq, 10)
+	}
+	l.cfg.Guard.Report("events", fixes)
+	_, _ = bw.WriteString(`],"next":` + strconv.Quote(next) + "}\n")
+	if err := bw.Flush(); err != nil {
+		l.log.Debug("writing an events page", "err", err)
+	}
+}
+
+// eventRecord is rec as the API shows it; a payload too deep for a page
+// goes as a string, noted in fixes.
+func eventRecord(rec journal.Record, fixes *[]wire.Fix) EventRecord {
+	er := EventRecord{Cursor: strconv.FormatInt(rec.Seq, 10), ReceivedAt: rec.ReceivedAt.UTC(), Source: rec.Source,
+		Kind: rec.Kind, Hint: rec.Hint, Payload: json.RawMessage(rec.Payload)}
+	if !wire.Fits(rec.Payload, eventsPayloadDepth) {
+		*fixes = append(*fixes, wire.Fix{Path: "events[" + er.Cursor + "].payload", Reason: wire.ReasonDepth,
+			Detail: "nested " + strconv.Itoa(wire.Depth(rec.Payload)) + " deep"})
+		er.Payload, er.PayloadAsString = wire.AsString(rec.Payload), true
+	}
+	return er
 }
 
 // Health is the answer of GET /healthz.

@@ -6,10 +6,10 @@ package listener
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"crypto/subtle"
-	"encoding/json"
 	"errors"
 	"log/slog"
 	"net"
@@ -25,6 +25,7 @@ import (
 	"github.com/chatdeck/chatdeck/ingest/event"
 	"github.com/chatdeck/chatdeck/ingest/hub"
 	"github.com/chatdeck/chatdeck/ingest/journal"
+	"github.com/chatdeck/chatdeck/ingest/wire"
 )
 
 // DefaultMaxBody is the default limit on a webhook body: 1 MiB.
@@ -35,7 +36,9 @@ type Store interface {
 	Ingest(ctx context.Context, ev *event.Event, hint string) (hub.Result, error)
 	Read(fn func(b *board.Board))
 	View(now time.Time) board.View
-	Events(ctx context.Context, after int64, limit int) ([]journal.Record, error)
+	// Events returns up to limit records after the cursor, with at most
+	// maxBytes of payload beyond the first record's, and whether more follow.
+	Events(ctx context.Context, after int64, limit int, maxBytes int64) (recs []journal.Record, more bool, err error)
 	Health(ctx context.Context) (problems map[string]string, unhealthy bool)
 }
 
@@ -63,6 +66,13 @@ type Config struct {
 	// RateLimitClients bounds how many addresses the limit remembers;
 	// DefaultMaxClients if zero.
 	RateLimitClients int
+	// EventsPageBytes bounds a page of GET /v1/events by its encoded
+	// size, beyond its first event; DefaultEventsPageBytes if zero.
+	EventsPageBytes int64
+	// Guard reports the values replaced so that the board and the events
+	// stay encodable and decodable (package wire); nil: one that logs to
+	// Logger and counts nothing.
+	Guard *wire.Guard
 	// Now is the clock; time.Now if nil.
 	Now func() time.Time
 	// Logger receives the request log (debug) and failures. Query strings
@@ -93,6 +103,12 @@ func New(cfg Config, store Store) (*Listener, error) {
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
+	}
+	if cfg.Guard == nil {
+		cfg.Guard = wire.NewGuard(cfg.Logger, nil)
+	}
+	if cfg.EventsPageBytes <= 0 {
+		cfg.EventsPageBytes = DefaultEventsPageBytes
 	}
 	if cfg.WebhookRate < 0 || cfg.WebhookBurst < 0 || cfg.RateLimitClients < 0 {
 		return nil, errors.New("listener: negative webhook rate limit")
@@ -285,13 +301,31 @@ func (l *Listener) bearer(h http.HandlerFunc) http.HandlerFunc {
 	}
 }
 
+// writeJSON answers v as JSON. A value JSON cannot carry (a time outside
+// years 0–9999 from an event) is replaced (package wire) rather than
+// leaving the body empty; replyJSON also reports it.
 func writeJSON(w http.ResponseWriter, status int, v any) {
+	var buf bytes.Buffer
+	_, _ = wire.Encode(&buf, v) // every answer is a type JSON can encode
+	setJSONHeaders(w)
+	w.WriteHeader(status)
+	_, _ = w.Write(buf.Bytes())
+}
+
+// replyJSON is writeJSON, with the replacements reported under part.
+func (l *Listener) replyJSON(w http.ResponseWriter, status int, part string, v any) {
+	var buf bytes.Buffer
+	if err := l.cfg.Guard.Encode(part, &buf, v); err != nil {
+		l.log.Error("encoding an answer", "part", part, "err", err)
+	}
+	setJSONHeaders(w)
+	w.WriteHeader(status)
+	_, _ = w.Write(buf.Bytes())
+}
+
+func setJSONHeaders(w http.ResponseWriter) {
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
-	w.WriteHeader(status)
-	enc := json.NewEncoder(w)
-	enc.SetEscapeHTML(false)
-	_ = enc.Encode(v)
 }
 
 // ErrorBody is the JSON of every error answer.

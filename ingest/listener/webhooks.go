@@ -171,7 +171,7 @@ func (l *Listener) commit(w http.ResponseWriter, r *http.Request, ev *event.Even
 		l.log.Debug("webhook", "source", ev.Source, "kind", ev.Kind, "cursor", res.Seq, "duplicate", res.Duplicate)
 	}
 	if jivo != nil {
-		writeJSON(w, http.StatusOK, jivo)
+		l.replyJSON(w, http.StatusOK, "jivo_reply", jivo)
 		return
 	}
 	writeJSON(w, http.StatusOK, Ack{OK: true, Cursor: strconv.FormatInt(res.Seq, 10), Kind: string(ev.Kind), Duplicate: res.Duplicate})

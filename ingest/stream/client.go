@@ -50,6 +50,10 @@ type Client struct {
 	Logger     *slog.Logger
 	// Dialer dials; websocket.DefaultDialer if nil.
 	Dialer *websocket.Dialer
+	// ReadLimit is the most the client reads in one message; the server
+	// is told (max_message) and sends bigger messages in parts. Default
+	// DefaultMaxMessage.
+	ReadLimit int64
 
 	mu      sync.RWMutex
 	empty   *board.Board // what Read shows before the first snapshot
@@ -87,9 +91,11 @@ func (c *Client) streamURL(cursor int64) (string, error) {
 		return "", fmt.Errorf("stream: server URL %q: unknown scheme", c.URL)
 	}
 	u.Path = strings.TrimSuffix(u.Path, "/v1/stream") + "/v1/stream"
+	q := url.Values{"max_message": {strconv.FormatInt(c.readLimit(), 10)}}
 	if cursor >= 0 {
-		u.RawQuery = "after=" + strconv.FormatInt(cursor, 10)
+		q.Set("after", strconv.FormatInt(cursor, 10))
 	}
+	u.RawQuery = q.Encode()
 	return u.String(), nil
 }
 
@@ -136,6 +142,13 @@ func (c *Client) Run(ctx context.Context) error {
 
 type fatalError struct{ error }
 
+func (c *Client) readLimit() int64 {
+	if c.ReadLimit <= 0 {
+		return DefaultMaxMessage
+	}
+	return max(c.ReadLimit, MinMaxMessage)
+}
+
 // session runs one connection; synced reports whether it got going.
 func (c *Client) session(ctx context.Context) (synced bool, err error) {
 	cursor := int64(-1)
@@ -161,7 +174,7 @@ func (c *Client) session(ctx context.Context) (synced bool, err error) {
 		return false, fmt.Errorf("connecting to %s: %w", c.URL, err)
 	}
 	defer conn.Close()
-	conn.SetReadLimit(256 << 20)
+	conn.SetReadLimit(c.readLimit())
 	c.setConn(func(cn *Conn) {
 		*cn = Conn{Connected: true, Server: c.URL, Since: time.Now(), Synced: cursor >= 0}
 	})
@@ -190,6 +203,7 @@ func (c *Client) session(ctx context.Context) (synced bool, err error) {
 		}
 	}()
 	defer func() { cancel(); <-writeDone }()
+	var parts joiner
 	for {
 		_, data, err := conn.ReadMessage()
 		if err != nil {
@@ -202,6 +216,22 @@ func (c *Client) session(ctx context.Context) (synced bool, err error) {
 		var m hub.Message
 		if err := json.Unmarshal(data, &m); err != nil {
 			return synced, fmt.Errorf("stream: bad message: %w", err)
+		}
+		if m.Type == "part" {
+			whole, done, err := parts.add(&m)
+			if err != nil {
+				return synced, err
+			}
+			if !done {
+				continue
+			}
+			m = hub.Message{}
+			if err := json.Unmarshal(whole, &m); err != nil {
+				return synced, fmt.Errorf("stream: bad message (%d bytes, in parts): %w", len(whole), err)
+			}
+			if m.Type == "part" {
+				return synced, errNestedParts
+			}
 		}
 		if err := c.handle(&m); err != nil {
 			return synced, err

@@ -15,7 +15,7 @@ func TestLagOfReadsTheEventsReceiptTime(t *testing.T) {
 		// Text that looks like the key, in a string and in the payload.
 		VendorEvent: `x","received_at":"2001-01-01T00:00:00Z`,
 		Raw:         json.RawMessage(`{"received_at":"2001-01-01T00:00:00Z"}`)}
-	msg, err := hub.EncodeEvent(ev)
+	msg, _, err := hub.EncodeEvent(ev)
 	if err != nil {
 		t.Fatal(err)
 	}

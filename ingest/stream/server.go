@@ -65,6 +65,11 @@ type Server struct {
 	// that comes after a quiet spell is written at once. Default 2 ms;
 	// negative: every message at once.
 	Coalesce time.Duration
+	// MaxMessage is the most the server sends a client in one message
+	// (less if the client asks with ?max_message=); a bigger message, such
+	// as the snapshot of a large board, goes in parts (parts.go). Default
+	// DefaultMaxMessage.
+	MaxMessage int64
 	// PingEvery, WriteTimeout, ReadLimit: defaults 20 s, 10 s, 64 KiB.
 	PingEvery    time.Duration
 	WriteTimeout time.Duration
@@ -102,6 +107,9 @@ func (s *Server) init() {
 		}
 		if s.WriteTimeout <= 0 {
 			s.WriteTimeout = 10 * time.Second
+		}
+		if s.MaxMessage <= 0 {
+			s.MaxMessage = DefaultMaxMessage
 		}
 		if s.ReadLimit <= 0 {
 			s.ReadLimit = 64 << 10
@@ -156,7 +164,8 @@ func (s *Server) setClients(d int) {
 }
 
 // ServeHTTP upgrades and streams. ?after=CURSOR resumes after a cursor
-// (from the journal) instead of starting with a snapshot.
+// (from the journal) instead of starting with a snapshot;
+// ?max_message=BYTES is the most the client reads in one message.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.init()
 	after := int64(-1)
@@ -167,6 +176,19 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		after = n
+	}
+	limit := s.MaxMessage
+	if v := r.URL.Query().Get("max_message"); v != "" {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || n < MinMaxMessage {
+			body, _ := json.Marshal(map[string]string{
+				"error": "max_message: want a number of bytes from " + strconv.Itoa(MinMaxMessage) + ", got " + strconv.Quote(v)})
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusBadRequest)
+			_, _ = w.Write(body)
+			return
+		}
+		limit = min(limit, n)
 	}
 	up := websocket.Upgrader{CheckOrigin: s.checkOrigin, ReadBufferSize: 4096, WriteBufferSize: 16384,
 		EnableCompression: false}
@@ -179,7 +201,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	defer s.wg.Done()
 	s.setClients(1)
 	defer s.setClients(-1)
-	c := &client{s: s, conn: conn, held: hw.conn, results: make(chan []byte, 16), log: s.Logger.With("remote", r.RemoteAddr)}
+	c := &client{s: s, conn: conn, held: hw.conn, results: make(chan []byte, 16), limit: limit,
+		log: s.Logger.With("remote", r.RemoteAddr)}
 	c.run(after)
 }
 
@@ -190,12 +213,28 @@ type client struct {
 	conn    *websocket.Conn
 	held    *heldConn // conn's connection
 	results chan []byte
+	limit   int64 // the most sent in one message
 	log     *slog.Logger
 }
 
+// write sends one message: whole, or in parts if it is over the limit.
 func (c *client) write(msg []byte) error {
-	_ = c.conn.SetWriteDeadline(time.Now().Add(c.s.WriteTimeout))
-	return c.conn.WriteMessage(websocket.TextMessage, msg)
+	if int64(len(msg)) <= c.limit {
+		_ = c.conn.SetWriteDeadline(time.Now().Add(c.s.WriteTimeout))
+		return c.conn.WriteMessage(websocket.TextMessage, msg)
+	}
+	parts, err := splitParts(msg, c.limit)
+	if err != nil {
+		return err
+	}
+	c.log.Debug("stream: message sent in parts", "bytes", len(msg), "parts", len(parts), "limit", c.limit)
+	for _, p := range parts {
+		_ = c.conn.SetWriteDeadline(time.Now().Add(c.s.WriteTimeout))
+		if err := c.conn.WriteMessage(websocket.TextMessage, p); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func (c *client) close(code int, reason string) {
@@ -298,7 +337,7 @@ func (c *client) start(ctx context.Context, after int64) (*hub.Subscription, err
 		if err == nil && after >= oldest && after <= h.Cursor() {
 			sub := h.Subscribe(c.s.Buffer)
 			err := h.Replay(ctx, after, sub.Start, func(ev *event.Event) error {
-				msg, err := hub.EncodeEvent(ev)
+				msg, err := h.StreamMessage(ev)
 				if err != nil {
 					return err
 				}
@@ -351,8 +390,9 @@ func (c *client) read(ctx context.Context, acts *sync.WaitGroup) {
 }
 
 func (c *client) reply(m hub.Message) {
-	b, err := json.Marshal(m)
+	b, err := c.s.Hub.Guard().Marshal("action_result", m)
 	if err != nil {
+		c.log.Error("stream: encoding an action result", "id", m.ID, "err", err)
 		return
 	}
 	select {

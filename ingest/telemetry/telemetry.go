@@ -25,6 +25,7 @@ type Metrics struct {
 	streamLag     prometheus.Histogram
 	apiCalls      *prometheus.CounterVec
 	apiSeconds    prometheus.Histogram
+	unencodable   *prometheus.CounterVec
 }
 
 // New returns the metrics, registered in a registry of their own with the
@@ -56,8 +57,15 @@ func New() *Metrics {
 			Name: "chatdeck_comm100_api_call_seconds", Help: "Comm100 API call latency.",
 			Buckets: prometheus.ExponentialBuckets(0.01, 2, 12),
 		}),
+		unencodable: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "chatdeck_unencodable_values_total",
+			Help: "Values replaced so that what chatdeck sends stays decodable, by part (board, snapshot, event, " +
+				"checkpoint, events, ...) and reason (time: outside years 0-9999 or a zone offset of 24 h or more, sent as " +
+				"the zero time; float: NaN or infinite, sent as 0; payload: not JSON, sent as null; depth: a payload " +
+				"nested too deep, sent as a string).",
+		}, []string{"part", "reason"}),
 	}
-	m.reg.MustRegister(m.webhooks, m.commit, m.streamClients, m.streamDrops, m.streamLag, m.apiCalls, m.apiSeconds,
+	m.reg.MustRegister(m.webhooks, m.commit, m.streamClients, m.streamDrops, m.streamLag, m.apiCalls, m.apiSeconds, m.unencodable,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
@@ -89,6 +97,12 @@ func (m *Metrics) StreamDropped() { m.streamDrops.Inc() }
 
 // StreamLag observes the lag of one message.
 func (m *Metrics) StreamLag(d time.Duration) { m.streamLag.Observe(d.Seconds()) }
+
+// Unencodable counts n values of part replaced for reason (see package
+// wire).
+func (m *Metrics) Unencodable(part, reason string, n int) {
+	m.unencodable.WithLabelValues(part, reason).Add(float64(n))
+}
 
 // APICall counts a Comm100 API call.
 func (m *Metrics) APICall(method, path string, status int, err error, d time.Duration) {
