@@ -6,6 +6,8 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"reflect"
+	"strconv"
 	"strings"
 	"time"
 
@@ -119,9 +121,26 @@ var settings = []setting{
 // addFlags registers the settings' flags and --config on fs.
 func addFlags(fs *pflag.FlagSet) {
 	fs.String("config", "", "config file (default: chatdeck/config.toml in the XDG config directory; env CHATDECK_CONFIG)")
+	kinds, _ := keyKinds()
 	for _, s := range settings {
-		if s.flag != "" {
-			fs.String(s.flag, s.def, s.usage+" (env "+s.env+")")
+		if s.flag == "" {
+			continue
+		}
+		usage := s.usage + " (env " + s.env + ")"
+		switch t := kinds[s.key]; {
+		case t == durationType:
+			d, _ := time.ParseDuration(s.def)
+			fs.Duration(s.flag, d, usage)
+		case t.Kind() == reflect.Bool:
+			fs.Bool(s.flag, s.def == "true", usage)
+		case t.Kind() >= reflect.Int && t.Kind() <= reflect.Int64:
+			n, _ := strconv.ParseInt(s.def, 10, 64)
+			fs.Int64(s.flag, n, usage)
+		case t.Kind() == reflect.Float64:
+			f, _ := strconv.ParseFloat(s.def, 64)
+			fs.Float64(s.flag, f, usage)
+		default:
+			fs.String(s.flag, s.def, usage)
 		}
 	}
 }
@@ -145,10 +164,17 @@ func loadConfig(flags *pflag.FlagSet, environ func() []string) (Config, string, 
 	if !explicit {
 		path = filepath.Join(configDir(environ), "chatdeck", "config.toml")
 	}
-	if err := k.Load(file.Provider(path), toml.Parser()); err != nil {
+	kf := koanf.New(".")
+	if err := kf.Load(file.Provider(path), toml.Parser()); err != nil {
 		if explicit || !errors.Is(err, fs.ErrNotExist) && !isNotExist(err) {
 			return Config{}, "", fmt.Errorf("config: %s: %w", path, err)
 		}
+	}
+	if err := checkFile(path, kf.All()); err != nil {
+		return Config{}, "", err
+	}
+	if err := k.Merge(kf); err != nil {
+		return Config{}, "", fmt.Errorf("config: %s: %w", path, err)
 	}
 	byEnv := map[string]string{}
 	byFlag := map[string]string{}
@@ -158,15 +184,22 @@ func loadConfig(flags *pflag.FlagSet, environ func() []string) (Config, string, 
 			byFlag[s.flag] = s.key
 		}
 	}
+	var envErr error
 	err := k.Load(env.Provider(".", env.Opt{
 		EnvironFunc: environ,
 		TransformFunc: func(name, v string) (string, any) {
 			if key, ok := byEnv[name]; ok && v != "" {
+				if err := checkEnv(name, key, v); err != nil && envErr == nil {
+					envErr = err
+				}
 				return key, v
 			}
 			return "", nil
 		},
 	}), nil)
+	if err == nil {
+		err = envErr
+	}
 	if err != nil {
 		return Config{}, "", fmt.Errorf("config: environment: %w", err)
 	}

@@ -1,8 +1,10 @@
 package main
 
 import (
+	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -55,21 +57,79 @@ func TestConfigPrecedence(t *testing.T) {
 	}
 }
 
+// TestConfigErrors: every error names the key, the value and where it came
+// from; unknown keys name the nearest known one; a duration needs its unit;
+// flags have their types.
 func TestConfigErrors(t *testing.T) {
 	dir := t.TempDir()
-	bad := filepath.Join(dir, "bad.toml")
-	if err := os.WriteFile(bad, []byte("capacity = \n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	for _, args := range [][]string{{"--config", bad}, {"--config", filepath.Join(dir, "missing.toml")}, {"--sl-target", "soon"}} {
-		fs := pflag.NewFlagSet("t", pflag.ContinueOnError)
-		addFlags(fs)
-		if err := fs.Parse(args); err != nil {
+	write := func(name, text string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(text), 0o600); err != nil {
 			t.Fatal(err)
 		}
-		if _, _, err := loadConfig(fs, func() []string { return []string{"HOME=" + dir} }); err == nil {
-			t.Errorf("%v: no error", args)
+		return p
+	}
+	cases := []struct {
+		name string
+		args []string
+		env  []string
+		want []string // all in the error
+	}{
+		{"not TOML", []string{"--config", write("bad.toml", "capacity = \n")}, nil, []string{"bad.toml"}},
+		{"missing file", []string{"--config", filepath.Join(dir, "missing.toml")}, nil, []string{"missing.toml"}},
+		{"typo", []string{"--config", write("typo.toml", "listen = \"x:1\"\n\n# the target\nsl_targte = \"45s\"\n")}, nil,
+			[]string{"typo.toml:4", `unknown key "sl_targte"`, `did you mean "sl_target"?`}},
+		{"unknown table", []string{"--config", write("table.toml", "[alert]\nbell = true\n")}, nil,
+			[]string{"table.toml:2", `unknown key "alert.bell"`, `did you mean "alerts.bell"?`}},
+		{"far from anything", []string{"--config", write("far.toml", "zzzzzzzzzzzz = 1\n")}, nil,
+			[]string{`unknown key "zzzzzzzzzzzz"`}},
+		{"bare number duration", []string{"--config", write("bare.toml", "capacity = 4\nsl_target = 45\n")}, nil,
+			[]string{"bare.toml:2", "sl_target = 45", `a duration needs a unit, e.g. "45s"`}},
+		{"duration in a table", []string{"--config", write("alerts.toml", "[alerts]\nwait_warn = 30\n")}, nil,
+			[]string{"alerts.toml:2", "alerts.wait_warn = 30", "needs a unit"}},
+		{"not a number", []string{"--config", write("cap.toml", "capacity = \"three\"\n")}, nil,
+			[]string{"cap.toml:1", `capacity = "three"`, "not a whole number"}},
+		{"not a boolean", []string{"--config", write("bell.toml", "[alerts]\nbell = \"loud\"\n")}, nil,
+			[]string{"bell.toml:2", "not a boolean"}},
+		{"env bare duration", nil, []string{"CHATDECK_SL_TARGET=45"}, []string{"CHATDECK_SL_TARGET=45", "sl_target", "needs a unit"}},
+		{"env not a number", nil, []string{"CHATDECK_CAPACITY=lots"}, []string{"CHATDECK_CAPACITY=lots", "capacity", "not a whole number"}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			fs := pflag.NewFlagSet("t", pflag.ContinueOnError)
+			addFlags(fs)
+			if err := fs.Parse(tc.args); err != nil {
+				t.Fatal(err)
+			}
+			_, _, err := loadConfig(fs, func() []string { return append([]string{"HOME=" + dir}, tc.env...) })
+			if err == nil {
+				t.Fatal("no error")
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q does not say %q", err, w)
+				}
+			}
+		})
+	}
+	// Flags are typed: the flag parser refuses what is not of the type.
+	for _, args := range [][]string{{"--sl-target", "soon"}, {"--sl-target", "45"}, {"--capacity", "x"}, {"--bell=loud"}} {
+		fs := pflag.NewFlagSet("t", pflag.ContinueOnError)
+		fs.SetOutput(io.Discard)
+		addFlags(fs)
+		if err := fs.Parse(args); err == nil || !strings.Contains(err.Error(), strings.SplitN(strings.TrimPrefix(args[0], "--"), "=", 2)[0]) {
+			t.Errorf("%v: error %v, want one naming the flag", args, err)
 		}
+	}
+	// A boolean flag needs no value.
+	fs := pflag.NewFlagSet("t", pflag.ContinueOnError)
+	addFlags(fs)
+	if err := fs.Parse([]string{"--bell", "--sl-target", "45s"}); err != nil {
+		t.Fatal(err)
+	}
+	cfg, _, err := loadConfig(fs, func() []string { return []string{"HOME=" + dir} })
+	if err != nil || !cfg.Alerts.Bell || cfg.SLTarget != 45*time.Second {
+		t.Errorf("--bell --sl-target 45s: bell %v, target %v, err %v", cfg.Alerts.Bell, cfg.SLTarget, err)
 	}
 }
 
