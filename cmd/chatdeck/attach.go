@@ -58,6 +58,6 @@ resuming from the last event it had.`,
 			return err
 		},
 	}
-	addFlags(cmd.Flags())
+	addFlags(cmd.Flags(), scopeAttach)
 	return cmd
 }

@@ -52,7 +52,7 @@ func newFaultRig(t *testing.T, auth func(api *comm100test.Server) comm100api.Aut
 		t.Fatal(err)
 	}
 	fs := pflag.NewFlagSet("t", pflag.ContinueOnError)
-	addFlags(fs)
+	addFlags(fs, forAll)
 	dir := t.TempDir()
 	cfg, _, err := loadConfig(fs, func() []string { return []string{"HOME=" + dir, "XDG_CONFIG_HOME=" + dir} })
 	if err != nil {

@@ -77,53 +77,82 @@ type Comm100Config struct {
 }
 
 // setting is one configuration key with its flag, environment variable and
-// default. Secrets have no flag: they never need the command line.
+// default. Secrets have no flag: they never need the command line. scope
+// says which commands take its flag (all read every key from the file and
+// the environment; a flag a command would ignore is not offered).
 type setting struct {
 	key, flag, env, def, usage string
+	scope                      scope
 }
+
+// scope is a set of the kinds of command a flag belongs to.
+type scope uint8
+
+const (
+	// forServer: commands that run the listener, journal and board (run,
+	// demo, serve).
+	forServer scope = 1 << iota
+	// forLive: commands that talk to the real Comm100 API (run, serve).
+	forLive
+	// forScreen: commands that run the dashboard (run, demo, attach).
+	forScreen
+	// forBoard: commands that keep a board (all but webhooks).
+	forBoard
+	// forWebhooks: chatdeck webhooks.
+	forWebhooks
+	// forAttach: chatdeck attach.
+	forAttach
+
+	scopeRun     = forServer | forLive | forScreen | forBoard
+	scopeDemo    = forServer | forScreen | forBoard
+	scopeServe   = forServer | forLive | forBoard
+	scopeAttach  = forAttach | forScreen | forBoard
+	scopeWebhook = forWebhooks
+	forAll       = scopeRun | scopeDemo | scopeServe | scopeAttach | scopeWebhook
+)
 
 var settings = []setting{
-	{"listen", "listen", "CHATDECK_LISTEN", "127.0.0.1:8765", "address to listen on for webhooks and the API"},
-	{"token", "token", "CHATDECK_TOKEN", "", "token guarding webhooks and the API (default: generated once, kept in the state directory)"},
-	{"db", "db", "CHATDECK_DB", "", "journal file (default: chatdeck/journal.db in the XDG state directory)"},
-	{"max_body", "max-body", "CHATDECK_MAX_BODY", "1048576", "largest webhook body accepted, in bytes"},
-	{"tls_cert", "tls-cert", "CHATDECK_TLS_CERT", "", "TLS certificate (PEM, with any intermediates): serve HTTPS (with --tls-key)"},
-	{"tls_key", "tls-key", "CHATDECK_TLS_KEY", "", "TLS private key (PEM) of --tls-cert"},
-	{"webhook_rate", "webhook-rate", "CHATDECK_WEBHOOK_RATE", "50", "webhooks per second one client address may send on average (0: no limit); beyond it 429"},
-	{"webhook_burst", "webhook-burst", "CHATDECK_WEBHOOK_BURST", "200", "webhooks one client address may send at once"},
-	{"retention_age", "retention-age", "CHATDECK_RETENTION_AGE", "720h", "journal keeps events this long (0: forever)"},
-	{"retention_bytes", "retention-bytes", "CHATDECK_RETENTION_BYTES", "2147483648", "journal keeps at most this many payload bytes (0: no limit)"},
-	{"checkpoint_every", "checkpoint-every", "CHATDECK_CHECKPOINT_EVERY", "5m", "save the board in the journal this often, and on exit, so that start-up replays only what came after (-1s: never; start-up replays the whole journal)"},
-	{"sl_target", "sl-target", "CHATDECK_SL_TARGET", "30s", "service level target: answered within this"},
-	{"window", "window", "CHATDECK_WINDOW", "30m", "rolling window of the windowed metrics"},
-	{"short_abandon", "short-abandon", "CHATDECK_SHORT_ABANDON", "5s", "visitors leaving sooner than this are short abandons"},
-	{"capacity", "capacity", "CHATDECK_CAPACITY", "3", "chats one agent can hold at once"},
-	{"timezone", "timezone", "CHATDECK_TIMEZONE", "Local", "time zone that \"today\" is counted in (IANA name)"},
-	{"log_level", "log-level", "CHATDECK_LOG_LEVEL", "info", "log level: debug, info, warn, error"},
-	{"log_file", "log-file", "CHATDECK_LOG_FILE", "", "log to this file instead of stderr"},
-	{"alerts.wait_warn", "", "CHATDECK_WAIT_WARN", "30s", ""},
-	{"alerts.wait_alert", "", "CHATDECK_WAIT_ALERT", "60s", ""},
-	{"alerts.service_level", "", "CHATDECK_SL_ALERT", "0.8", ""},
-	{"alerts.bell", "bell", "CHATDECK_BELL", "false", "ring the terminal bell on alerts"},
-	{"comm100.api", "comm100-api", "COMM100_API_BASE", "", "Comm100 API base URL, e.g. https://api15.comm100.io/v4"},
-	{"comm100.budget", "comm100-budget", "COMM100_BUDGET", "150", "most Comm100 API calls per 5 minutes, polls and actions together (documented limit: 300)"},
-	{"comm100.poll_interval", "poll-interval", "COMM100_POLL_INTERVAL", "15s", "how often to poll Comm100 agents and visitors"},
-	{"comm100.token_url", "", "COMM100_TOKEN_URL", "", ""},
-	{"comm100.access_token", "", "COMM100_ACCESS_TOKEN", "", ""},
-	{"comm100.refresh_token", "", "COMM100_REFRESH_TOKEN", "", ""},
-	{"comm100.client_id", "", "COMM100_CLIENT_ID", "", ""},
-	{"comm100.client_secret", "", "COMM100_CLIENT_SECRET", "", ""},
-	{"comm100.email", "", "COMM100_EMAIL", "", ""},
-	{"comm100.api_key", "", "COMM100_API_KEY", "", ""},
-	{"comm100.site_id", "", "COMM100_SITE_ID", "", ""},
+	{"listen", "listen", "CHATDECK_LISTEN", "127.0.0.1:8765", "address to listen on for webhooks and the API", forServer | forWebhooks},
+	{"token", "token", "CHATDECK_TOKEN", "", "token guarding webhooks and the API (default: generated once, kept in the state directory)", forServer | forAttach | forWebhooks},
+	{"db", "db", "CHATDECK_DB", "", "journal file (default: chatdeck/journal.db in the XDG state directory)", forServer},
+	{"max_body", "max-body", "CHATDECK_MAX_BODY", "1048576", "largest webhook body accepted, in bytes", forServer},
+	{"tls_cert", "tls-cert", "CHATDECK_TLS_CERT", "", "TLS certificate (PEM, with any intermediates): serve HTTPS (with --tls-key)", forServer | forWebhooks},
+	{"tls_key", "tls-key", "CHATDECK_TLS_KEY", "", "TLS private key (PEM) of --tls-cert", forServer},
+	{"webhook_rate", "webhook-rate", "CHATDECK_WEBHOOK_RATE", "50", "webhooks per second one client address may send on average (0: no limit); beyond it 429", forServer},
+	{"webhook_burst", "webhook-burst", "CHATDECK_WEBHOOK_BURST", "200", "webhooks one client address may send at once", forServer},
+	{"retention_age", "retention-age", "CHATDECK_RETENTION_AGE", "720h", "journal keeps events this long (0: forever)", forServer},
+	{"retention_bytes", "retention-bytes", "CHATDECK_RETENTION_BYTES", "2147483648", "journal keeps at most this many payload bytes (0: no limit)", forServer},
+	{"checkpoint_every", "checkpoint-every", "CHATDECK_CHECKPOINT_EVERY", "5m", "save the board in the journal this often, and on exit, so that start-up replays only what came after (-1s: never; start-up replays the whole journal)", forServer},
+	{"sl_target", "sl-target", "CHATDECK_SL_TARGET", "30s", "service level target: answered within this", forBoard},
+	{"window", "window", "CHATDECK_WINDOW", "30m", "rolling window of the windowed metrics", forBoard},
+	{"short_abandon", "short-abandon", "CHATDECK_SHORT_ABANDON", "5s", "visitors leaving sooner than this are short abandons", forBoard},
+	{"capacity", "capacity", "CHATDECK_CAPACITY", "3", "chats one agent can hold at once", forBoard},
+	{"timezone", "timezone", "CHATDECK_TIMEZONE", "Local", "time zone that \"today\" is counted in (IANA name)", forBoard},
+	{"log_level", "log-level", "CHATDECK_LOG_LEVEL", "info", "log level: debug, info, warn, error", forAll},
+	{"log_file", "log-file", "CHATDECK_LOG_FILE", "", "log to this file instead of stderr", forAll},
+	{"alerts.wait_warn", "", "CHATDECK_WAIT_WARN", "30s", "", 0},
+	{"alerts.wait_alert", "", "CHATDECK_WAIT_ALERT", "60s", "", 0},
+	{"alerts.service_level", "", "CHATDECK_SL_ALERT", "0.8", "", 0},
+	{"alerts.bell", "bell", "CHATDECK_BELL", "false", "ring the terminal bell on alerts", forScreen},
+	{"comm100.api", "comm100-api", "COMM100_API_BASE", "", "Comm100 API base URL, e.g. https://api15.comm100.io/v4", forLive | forWebhooks},
+	{"comm100.budget", "comm100-budget", "COMM100_BUDGET", "150", "most Comm100 API calls per 5 minutes, polls and actions together (documented limit: 300)", forServer},
+	{"comm100.poll_interval", "poll-interval", "COMM100_POLL_INTERVAL", "15s", "how often to poll Comm100 agents and visitors", forServer},
+	{"comm100.token_url", "", "COMM100_TOKEN_URL", "", "", 0},
+	{"comm100.access_token", "", "COMM100_ACCESS_TOKEN", "", "", 0},
+	{"comm100.refresh_token", "", "COMM100_REFRESH_TOKEN", "", "", 0},
+	{"comm100.client_id", "", "COMM100_CLIENT_ID", "", "", 0},
+	{"comm100.client_secret", "", "COMM100_CLIENT_SECRET", "", "", 0},
+	{"comm100.email", "", "COMM100_EMAIL", "", "", 0},
+	{"comm100.api_key", "", "COMM100_API_KEY", "", "", 0},
+	{"comm100.site_id", "", "COMM100_SITE_ID", "", "", 0},
 }
 
-// addFlags registers the settings' flags and --config on fs.
-func addFlags(fs *pflag.FlagSet) {
+// addFlags registers on fs --config and the flags of the settings in sc.
+func addFlags(fs *pflag.FlagSet, sc scope) {
 	fs.String("config", "", "config file (default: chatdeck/config.toml in the XDG config directory; env CHATDECK_CONFIG)")
 	kinds, _ := keyKinds()
 	for _, s := range settings {
-		if s.flag == "" {
+		if s.flag == "" || s.scope&sc == 0 {
 			continue
 		}
 		usage := s.usage + " (env " + s.env + ")"

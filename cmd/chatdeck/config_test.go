@@ -25,7 +25,7 @@ func TestConfigPrecedence(t *testing.T) {
 			"COMM100_SITE_ID=10100116", "COMM100_API_KEY=key", "UNRELATED=1"}
 	}
 	fs := pflag.NewFlagSet("t", pflag.ContinueOnError)
-	addFlags(fs)
+	addFlags(fs, forAll)
 	if err := fs.Parse([]string{"--capacity", "7"}); err != nil {
 		t.Fatal(err)
 	}
@@ -97,7 +97,7 @@ func TestConfigErrors(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			fs := pflag.NewFlagSet("t", pflag.ContinueOnError)
-			addFlags(fs)
+			addFlags(fs, forAll)
 			if err := fs.Parse(tc.args); err != nil {
 				t.Fatal(err)
 			}
@@ -116,14 +116,14 @@ func TestConfigErrors(t *testing.T) {
 	for _, args := range [][]string{{"--sl-target", "soon"}, {"--sl-target", "45"}, {"--capacity", "x"}, {"--bell=loud"}} {
 		fs := pflag.NewFlagSet("t", pflag.ContinueOnError)
 		fs.SetOutput(io.Discard)
-		addFlags(fs)
+		addFlags(fs, forAll)
 		if err := fs.Parse(args); err == nil || !strings.Contains(err.Error(), strings.SplitN(strings.TrimPrefix(args[0], "--"), "=", 2)[0]) {
 			t.Errorf("%v: error %v, want one naming the flag", args, err)
 		}
 	}
 	// A boolean flag needs no value.
 	fs := pflag.NewFlagSet("t", pflag.ContinueOnError)
-	addFlags(fs)
+	addFlags(fs, forAll)
 	if err := fs.Parse([]string{"--bell", "--sl-target", "45s"}); err != nil {
 		t.Fatal(err)
 	}
@@ -147,7 +147,7 @@ func TestSecurityConfig(t *testing.T) {
 	load := func(args []string, env ...string) Config {
 		t.Helper()
 		fs := pflag.NewFlagSet("t", pflag.ContinueOnError)
-		addFlags(fs)
+		addFlags(fs, forAll)
 		if err := fs.Parse(args); err != nil {
 			t.Fatal(err)
 		}
@@ -167,5 +167,34 @@ func TestSecurityConfig(t *testing.T) {
 	}
 	if cfg := load([]string{"--webhook-rate", "0"}); cfg.WebhookRate != 0 {
 		t.Errorf("--webhook-rate 0 gave %v", cfg.WebhookRate)
+	}
+}
+
+// TestEachCommandItsOwnFlags: a command offers the flags it reads and no
+// other.
+func TestEachCommandItsOwnFlags(t *testing.T) {
+	root := newRoot()
+	cases := map[string]struct{ has, hasNot []string }{
+		"run":      {[]string{"listen", "db", "comm100-api", "bell", "sl-target", "token"}, nil},
+		"serve":    {[]string{"listen", "db", "comm100-api", "sl-target", "retention-age"}, []string{"bell"}},
+		"demo":     {[]string{"listen", "db", "bell", "sl-target"}, []string{"comm100-api"}},
+		"attach":   {[]string{"token", "bell", "sl-target", "timezone"}, []string{"db", "listen", "comm100-api", "retention-age", "max-body"}},
+		"webhooks": {[]string{"listen", "token", "tls-cert", "comm100-api"}, []string{"db", "bell", "capacity", "sl-target"}},
+	}
+	for name, c := range cases {
+		cmd, _, err := root.Find([]string{name})
+		if err != nil || cmd.Name() != name {
+			t.Fatalf("no command %s: %v", name, err)
+		}
+		for _, f := range c.has {
+			if cmd.Flags().Lookup(f) == nil {
+				t.Errorf("%s has no --%s", name, f)
+			}
+		}
+		for _, f := range c.hasNot {
+			if cmd.Flags().Lookup(f) != nil {
+				t.Errorf("%s offers --%s, which it ignores", name, f)
+			}
+		}
 	}
 }

@@ -41,7 +41,7 @@ over HTTP. Status keys work against the fake API.`,
 			return runDashboard(cmd.Context(), d.cfg, "demo", d.appOptions(cmd.Flags()), d.start)
 		},
 	}
-	addFlags(cmd.Flags())
+	addFlags(cmd.Flags(), scopeDemo)
 	addDemoFlags(cmd.Flags())
 	return cmd
 }

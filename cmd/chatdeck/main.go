@@ -34,7 +34,7 @@ func newRoot() *cobra.Command {
 		Args:          cobra.NoArgs,
 		RunE:          run.RunE,
 	}
-	addFlags(root.Flags())
+	addFlags(root.Flags(), scopeRun)
 	root.AddCommand(run, newDemo(), newServe(), newAttach(), newWebhooks())
 	return root
 }

@@ -28,7 +28,7 @@ func newRun() *cobra.Command {
 			return runDashboard(cmd.Context(), cfg, "live", appOptions{}, nil)
 		},
 	}
-	addFlags(cmd.Flags())
+	addFlags(cmd.Flags(), scopeRun)
 	return cmd
 }
 

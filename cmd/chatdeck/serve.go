@@ -39,7 +39,7 @@ SIGINT or SIGTERM: requests in flight finish and the journal closes.`,
 			return serve(cmd.Context(), cfg, cfgPath, cmd.ErrOrStderr(), appOptions{}, nil)
 		},
 	}
-	addFlags(cmd.Flags())
+	addFlags(cmd.Flags(), scopeServe)
 	cmd.Flags().Bool("demo", false, "run the demo scenario and fake Comm100 API headless")
 	addDemoFlags(cmd.Flags())
 	return cmd

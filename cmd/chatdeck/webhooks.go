@@ -70,7 +70,7 @@ registers chatdeck for every Comm100 webhook event through the API
 			return registerWebhooks(cmd.Context(), cmd.OutOrStdout(), api, events, target)
 		},
 	}
-	addFlags(cmd.Flags())
+	addFlags(cmd.Flags(), scopeWebhook)
 	cmd.Flags().StringVar(&register, "register", "", "register chatdeck's Comm100 URL under this public base URL (e.g. https://chat-ops.example.com)")
 	cmd.Flags().StringSliceVar(&events, "events", comm100Events, "Comm100 webhook events to register")
 	return cmd
