@@ -4,6 +4,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -195,6 +196,23 @@ func TestEachCommandItsOwnFlags(t *testing.T) {
 			if cmd.Flags().Lookup(f) != nil {
 				t.Errorf("%s offers --%s, which it ignores", name, f)
 			}
+		}
+	}
+}
+
+// TestVersion: --version and version print the version line with the Go
+// version.
+func TestVersion(t *testing.T) {
+	for _, args := range [][]string{{"--version"}, {"version"}} {
+		root := newRoot()
+		var out strings.Builder
+		root.SetOut(&out)
+		root.SetArgs(args)
+		if err := root.Execute(); err != nil {
+			t.Fatalf("%v: %v", args, err)
+		}
+		if got := out.String(); !strings.HasPrefix(got, "chatdeck ") || !strings.Contains(got, runtime.Version()) {
+			t.Errorf("%v printed %q, want chatdeck's version and %s", args, got, runtime.Version())
 		}
 	}
 }

@@ -33,8 +33,10 @@ func newRoot() *cobra.Command {
 		SilenceErrors: true,
 		Args:          cobra.NoArgs,
 		RunE:          run.RunE,
+		Version:       versionText(),
 	}
+	root.SetVersionTemplate("{{.Version}}\n")
 	addFlags(root.Flags(), scopeRun)
-	root.AddCommand(run, newDemo(), newServe(), newAttach(), newWebhooks())
+	root.AddCommand(run, newDemo(), newServe(), newAttach(), newWebhooks(), newVersion())
 	return root
 }
