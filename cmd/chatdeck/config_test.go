@@ -1,6 +1,8 @@
 package main
 
 import (
+	"encoding/json"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -214,5 +216,48 @@ func TestVersion(t *testing.T) {
 		if got := out.String(); !strings.HasPrefix(got, "chatdeck ") || !strings.Contains(got, runtime.Version()) {
 			t.Errorf("%v printed %q, want chatdeck's version and %s", args, got, runtime.Version())
 		}
+	}
+}
+
+// TestInfoJSON: chatdeck info --json names the files and sources, and no
+// secret's value.
+func TestInfoJSON(t *testing.T) {
+	dir := t.TempDir()
+	t.Setenv("HOME", dir)
+	t.Setenv("XDG_STATE_HOME", filepath.Join(dir, "state"))
+	t.Setenv("XDG_CONFIG_HOME", filepath.Join(dir, "conf"))
+	t.Setenv("COMM100_API_BASE", "https://api15.comm100.io/v4")
+	t.Setenv("COMM100_ACCESS_TOKEN", "very-secret-access")
+	t.Setenv("COMM100_CLIENT_SECRET", "very-secret-client")
+	t.Setenv("CHATDECK_TOKEN", "very-secret-token")
+	root := newRoot()
+	var out strings.Builder
+	root.SetOut(&out)
+	root.SetArgs([]string{"info", "--json", "--listen", "127.0.0.1:9999"})
+	if err := root.Execute(); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(out.String(), "very-secret") {
+		t.Fatalf("info shows a secret: %s", out.String())
+	}
+	var in Info
+	if err := json.Unmarshal([]byte(out.String()), &in); err != nil {
+		t.Fatalf("info --json: %v\n%s", err, out.String())
+	}
+	want := Info{
+		ConfigFile: fileInfo{Path: filepath.Join(dir, "conf", "chatdeck", "config.toml")},
+		StateDir:   filepath.Join(dir, "state", "chatdeck"),
+		Journal:    fileInfo{Path: filepath.Join(dir, "state", "chatdeck", "journal.db")},
+		LogFile:    filepath.Join(dir, "state", "chatdeck", "chatdeck.log"),
+		ServeLog:   "stderr",
+		Token:      tokenInfo{From: "config"},
+		Listen:     "127.0.0.1:9999",
+		URL:        "http://127.0.0.1:9999",
+		Sources: sourceInfo{Webhooks: []string{"/webhooks/comm100", "/webhooks/chatlio/{kind}", "/webhooks/jivochat"},
+			Comm100API: apiInfo{Configured: true, Base: "https://api15.comm100.io/v4", Auth: "oauth"}},
+	}
+	in.Version = ""
+	if g, w := fmt.Sprintf("%+v", in), fmt.Sprintf("%+v", want); g != w {
+		t.Errorf("info:\n got %s\nwant %s", g, w)
 	}
 }

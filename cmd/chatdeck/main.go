@@ -37,6 +37,6 @@ func newRoot() *cobra.Command {
 	}
 	root.SetVersionTemplate("{{.Version}}\n")
 	addFlags(root.Flags(), scopeRun)
-	root.AddCommand(run, newDemo(), newServe(), newAttach(), newWebhooks(), newVersion())
+	root.AddCommand(run, newDemo(), newServe(), newAttach(), newWebhooks(), newVersion(), newInfo())
 	return root
 }
