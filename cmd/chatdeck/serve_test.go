@@ -365,3 +365,53 @@ func TestWebhooksCommand(t *testing.T) {
 		}
 	}
 }
+
+// TestAttachRefusedEndsAtOnce: attach with a token the server refuses, or
+// an address that cannot be one, exits non-zero within seconds with the
+// reason, before any screen; with no token at all it says how to give one.
+func TestAttachRefusedEndsAtOnce(t *testing.T) {
+	state := t.TempDir()
+	srv := startServeEnv(t, state, []string{"CHATDECK_TOKEN=right"}, "--demo", "--speed", "2")
+	cases := []struct {
+		name string
+		args []string
+		env  []string
+		want string
+	}{
+		{"wrong token", []string{"attach", "http://" + srv.addr}, []string{"CHATDECK_TOKEN=wrong"}, "refused the connection (401)"},
+		{"host:port, wrong token", []string{"attach", srv.addr}, []string{"CHATDECK_TOKEN=wrong"}, "refused the connection (401)"},
+		{"bad scheme", []string{"attach", "ftp://" + srv.addr}, []string{"CHATDECK_TOKEN=right"}, `unknown scheme "ftp"`},
+		{"no host", []string{"attach", "http://"}, []string{"CHATDECK_TOKEN=right"}, "want http(s)://host:port"},
+		{"no token", []string{"attach", srv.addr}, nil, "no token: pass --token"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			cmd := exec.Command(binary, tc.args...)
+			empty := t.TempDir()
+			cmd.Env = append([]string{"HOME=" + empty, "XDG_STATE_HOME=" + empty, "XDG_CONFIG_HOME=" + empty, "PATH=" + os.Getenv("PATH")}, tc.env...)
+			var stderr strings.Builder
+			cmd.Stderr = &stderr
+			cmd.Stdin = strings.NewReader("")
+			start := time.Now()
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			wait := make(chan error, 1)
+			go func() { wait <- cmd.Wait() }()
+			select {
+			case err := <-wait:
+				if err == nil || cmd.ProcessState.ExitCode() == 0 {
+					t.Errorf("exit %v, want non-zero", err)
+				}
+			case <-time.After(10 * time.Second):
+				_ = cmd.Process.Kill()
+				<-wait
+				t.Fatalf("attach still running after 10 s; stderr %q", stderr.String())
+			}
+			if !strings.Contains(stderr.String(), tc.want) {
+				t.Errorf("stderr %q, want %q", stderr.String(), tc.want)
+			}
+			t.Logf("%s: exited in %v: %s", tc.name, time.Since(start).Round(time.Millisecond), strings.TrimSpace(stderr.String()))
+		})
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"math/rand/v2"
 	"net/http"
@@ -142,6 +143,49 @@ func (c *Client) Run(ctx context.Context) error {
 
 type fatalError struct{ error }
 
+// IsFatal reports whether err, from Run, is one that retrying cannot fix
+// (a refused token, a malformed URL).
+func IsFatal(err error) bool {
+	var f *fatalError
+	return errors.As(err, &f)
+}
+
+// refusal is what a refusing server said: its JSON error, or the status.
+func refusal(resp *http.Response) string {
+	var body struct {
+		Error string `json:"error"`
+	}
+	if resp.Body != nil {
+		b, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
+		if json.Unmarshal(b, &body) == nil && body.Error != "" {
+			return body.Error
+		}
+	}
+	return http.StatusText(resp.StatusCode)
+}
+
+// ServerURL reads a server address as attach takes it: a URL (http, https,
+// ws, wss), or host:port, which means http://host:port.
+func ServerURL(s string) (string, error) {
+	s = strings.TrimSpace(s)
+	if !strings.Contains(s, "://") {
+		s = "http://" + s
+	}
+	u, err := url.Parse(s)
+	if err != nil || u.Host == "" || u.Hostname() == "" {
+		return "", fmt.Errorf("server address %q: want http(s)://host:port or host:port", s)
+	}
+	switch u.Scheme {
+	case "http", "https", "ws", "wss":
+	default:
+		return "", fmt.Errorf("server address %q: unknown scheme %q (want http or https)", s, u.Scheme)
+	}
+	if u.RawQuery != "" || u.Fragment != "" {
+		return "", fmt.Errorf("server address %q: no query or fragment (the token goes in --token)", s)
+	}
+	return strings.TrimRight(u.String(), "/"), nil
+}
+
 func (c *Client) readLimit() int64 {
 	if c.ReadLimit <= 0 {
 		return DefaultMaxMessage
@@ -168,8 +212,8 @@ func (c *Client) session(ctx context.Context) (synced bool, err error) {
 	hdr := http.Header{"Authorization": {"Bearer " + c.Token}}
 	conn, resp, err := d.DialContext(ctx, u, hdr)
 	if err != nil {
-		if resp != nil && resp.StatusCode == http.StatusUnauthorized {
-			return false, &fatalError{fmt.Errorf("the server refused the token (401)")}
+		if resp != nil && (resp.StatusCode == http.StatusUnauthorized || resp.StatusCode == http.StatusForbidden) {
+			return false, &fatalError{fmt.Errorf("the server refused the connection (%d): %s", resp.StatusCode, refusal(resp))}
 		}
 		return false, fmt.Errorf("connecting to %s: %w", c.URL, err)
 	}
