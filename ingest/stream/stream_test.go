@@ -320,8 +320,8 @@ func TestAuthAndOrigin(t *testing.T) {
 	}
 	c := stream.NewClient(s.http.URL, "nope", quiet)
 	err := c.Run(context.Background())
-	if err == nil || !strings.Contains(err.Error(), "refused the token") {
-		t.Errorf("client with a wrong token: %v", err)
+	if err == nil || !stream.IsFatal(err) || !strings.Contains(err.Error(), "refused the connection (401)") {
+		t.Errorf("client with a wrong token: %v, want a fatal refusal naming 401", err)
 	}
 }
 
