@@ -2,8 +2,6 @@ package main
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"fmt"
 	"io"
 	"log/slog"
@@ -53,12 +51,14 @@ func addDemoFlags(fs *pflag.FlagSet) {
 
 // demoSetup is the demo's fake API and throwaway journal.
 type demoSetup struct {
-	cfg    Config
-	fake   *comm100test.Server
-	tmp    string
-	seed   int64
-	speed  float64
-	runner *scenario.Runner
+	cfg Config
+	// tokenFile is where the token is kept; empty when it was given.
+	tokenFile string
+	fake      *comm100test.Server
+	tmp       string
+	seed      int64
+	speed     float64
+	runner    *scenario.Runner
 }
 
 func newDemoSetup(fs *pflag.FlagSet, cfg Config) (*demoSetup, error) {
@@ -77,9 +77,13 @@ func newDemoSetup(fs *pflag.FlagSet, cfg Config) (*demoSetup, error) {
 		d.cfg.DB = filepath.Join(tmp, "journal.db")
 	}
 	if d.cfg.Token == "" {
-		buf := make([]byte, 16)
-		_, _ = rand.Read(buf)
-		d.cfg.Token = hex.EncodeToString(buf)
+		// The token serve keeps, in the state directory (not beside the
+		// throwaway journal): scripts and attach use the same one.
+		token, file, err := ensureTokenFile(filepath.Join(stateDir(os.Environ), "chatdeck", "token"))
+		if err != nil {
+			return nil, err
+		}
+		d.cfg.Token, d.tokenFile = token, file
 	}
 	if d.cfg.Comm100.PollInterval > 5*time.Second {
 		d.cfg.Comm100.PollInterval = 5 * time.Second
@@ -116,7 +120,8 @@ func (d *demoSetup) start(ctx context.Context, a *app) (func(), error) {
 		defer close(done)
 		_ = d.runner.Run(runCtx, script)
 	}()
-	a.log.Info("demo scenario running", "seed", d.seed, "speed", d.speed, "api", d.fake.URL())
+	a.log.Info("demo scenario running", "seed", d.seed, "speed", d.speed, "api", d.fake.URL(),
+		"url", a.baseURL(), "token_file", d.tokenFile)
 	return func() { cancel(); <-done }, nil
 }
 

@@ -93,7 +93,11 @@ func ensureToken(cfg Config) (token, file string, err error) {
 	if cfg.Token != "" {
 		return cfg.Token, "", nil
 	}
-	file = filepath.Join(filepath.Dir(cfg.DB), "token")
+	return ensureTokenFile(filepath.Join(filepath.Dir(cfg.DB), "token"))
+}
+
+// ensureTokenFile reads the token kept in file, making one the first time.
+func ensureTokenFile(file string) (token, kept string, err error) {
 	if b, err := os.ReadFile(file); err == nil {
 		if t := strings.TrimSpace(string(b)); t != "" {
 			return t, file, nil

@@ -415,3 +415,28 @@ func TestAttachRefusedEndsAtOnce(t *testing.T) {
 		})
 	}
 }
+
+// TestDemoTokenIsKept: serve --demo keeps its token where serve does, says
+// where, and the token works for the API, as the README tells scripts.
+func TestDemoTokenIsKept(t *testing.T) {
+	state := t.TempDir()
+	srv := startServe(t, state, "--demo", "--speed", "0")
+	file := filepath.Join(state, "chatdeck", "token")
+	b, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatalf("no token file: %v", err)
+	}
+	token := strings.TrimSpace(string(b))
+	if board := boardOf(t, srv.addr, token); board["cursor"] == nil {
+		t.Errorf("GET /v1/board with the kept token: %v", board)
+	}
+	waitUntil(t, 10*time.Second, "the demo's log line", func() (bool, string) {
+		logs := srv.logs.String()
+		return strings.Contains(logs, `"token_file":"`+file+`"`) && strings.Contains(logs, `"url":"http://`+srv.addr), logs
+	})
+	srv.stop(t)
+	again := startServe(t, state, "--demo", "--speed", "0")
+	if board := boardOf(t, again.addr, token); board["cursor"] == nil {
+		t.Errorf("the second demo does not take the same token: %v", board)
+	}
+}
