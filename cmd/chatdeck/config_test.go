@@ -261,3 +261,39 @@ func TestInfoJSON(t *testing.T) {
 		t.Errorf("info:\n got %s\nwant %s", g, w)
 	}
 }
+
+// TestWebhooksPublicURL: --public-url prints every vendor's URL under the
+// public address, registering nothing; a base that cannot be one is an
+// error naming the flag.
+func TestWebhooksPublicURL(t *testing.T) {
+	t.Setenv("XDG_STATE_HOME", t.TempDir())
+	run := func(args ...string) (string, error) {
+		root := newRoot()
+		var out strings.Builder
+		root.SetOut(&out)
+		root.SetArgs(append([]string{"webhooks", "--token", "T0k"}, args...))
+		err := root.Execute()
+		return out.String(), err
+	}
+	out, err := run("--public-url", "https://chat-ops.example.com/deck/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{
+		"https://chat-ops.example.com/deck/webhooks/comm100?token=T0k",
+		"https://chat-ops.example.com/deck/webhooks/chatlio/transcript?token=T0k",
+		"https://chat-ops.example.com/deck/webhooks/jivochat?token=T0k",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %s:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, "registered") {
+		t.Errorf("--public-url registered something:\n%s", out)
+	}
+	for _, bad := range []string{"chat-ops.example.com", "ftp://x", "https://x/?a=b", "https://"} {
+		if _, err := run("--public-url", bad); err == nil || !strings.Contains(err.Error(), "--public-url") {
+			t.Errorf("--public-url %s: %v, want an error naming the flag", bad, err)
+		}
+	}
+}

@@ -25,7 +25,7 @@ var comm100Events = []string{
 }
 
 func newWebhooks() *cobra.Command {
-	var register string
+	var register, public string
 	var events []string
 	cmd := &cobra.Command{
 		Use:   "webhooks",
@@ -33,8 +33,11 @@ func newWebhooks() *cobra.Command {
 		Long: `webhooks prints, for this listener and its token, the URL to paste into
 Comm100's, Chatlio's and JivoChat's admin pages. With --register PUBLIC_URL it
 registers chatdeck for every Comm100 webhook event through the API
-(livechat/webhooks); registrations that already exist are left as they are.`,
-		Args: cobra.NoArgs,
+(livechat/webhooks); registrations that already exist are left as they are.
+With --public-url it prints the URLs for the address the vendors reach (a
+proxy or tunnel in front of chatdeck) without registering anything.`,
+		Example: "  chatdeck webhooks\n  chatdeck webhooks --public-url https://chat-ops.example.com\n  chatdeck webhooks --register https://chat-ops.example.com",
+		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			cfg, _, err := loadConfig(cmd.Flags(), os.Environ)
 			if err != nil {
@@ -44,15 +47,18 @@ registers chatdeck for every Comm100 webhook event through the API
 			if err != nil {
 				return err
 			}
-			base := register
+			base, flag := register, "--register"
 			if base == "" {
-				base = "http://" + cfg.Listen
+				base, flag = public, "--public-url"
+			}
+			if base == "" {
+				base, flag = "http://"+cfg.Listen, "--listen"
 				if cfg.TLSCert != "" {
 					base = "https://" + cfg.Listen
 				}
 			}
-			if _, err := url.ParseRequestURI(base); err != nil {
-				return fmt.Errorf("public URL %q: %w", base, err)
+			if err := checkPublicURL(base); err != nil {
+				return fmt.Errorf("%s %q: %w", flag, base, err)
 			}
 			printWebhookURLs(cmd.OutOrStdout(), strings.TrimRight(base, "/"), token)
 			if register == "" {
@@ -72,6 +78,7 @@ registers chatdeck for every Comm100 webhook event through the API
 	}
 	addFlags(cmd.Flags(), scopeWebhook)
 	cmd.Flags().StringVar(&register, "register", "", "register chatdeck's Comm100 URL under this public base URL (e.g. https://chat-ops.example.com)")
+	cmd.Flags().StringVar(&public, "public-url", "", "print the URLs under this public base URL (what the vendors reach), registering nothing")
 	cmd.Flags().StringSliceVar(&events, "events", comm100Events, "Comm100 webhook events to register")
 	return cmd
 }
@@ -118,6 +125,24 @@ func registerWebhooks(ctx context.Context, w io.Writer, api *comm100api.Client, 
 	}
 	if len(failed) > 0 {
 		return fmt.Errorf("registering Comm100 webhooks failed for %s", strings.Join(failed, ", "))
+	}
+	return nil
+}
+
+// checkPublicURL says what is wrong with a base URL the vendors are to
+// post to: it needs http or https and a host, and carries no query (the
+// token is added to each URL).
+func checkPublicURL(base string) error {
+	u, err := url.Parse(base)
+	switch {
+	case err != nil:
+		return err
+	case u.Scheme != "http" && u.Scheme != "https":
+		return errors.New("want an http:// or https:// URL")
+	case u.Host == "":
+		return errors.New("no host")
+	case u.RawQuery != "" || u.Fragment != "":
+		return errors.New("no query or fragment: chatdeck adds the token")
 	}
 	return nil
 }
