@@ -297,3 +297,16 @@ func TestWebhooksPublicURL(t *testing.T) {
 		}
 	}
 }
+
+// TestEveryCommandHasAnExample: chatdeck help CMD shows one.
+func TestEveryCommandHasAnExample(t *testing.T) {
+	root := newRoot()
+	for _, c := range root.Commands() {
+		if c.Name() == "help" || c.Name() == "completion" {
+			continue
+		}
+		if strings.TrimSpace(c.Example) == "" {
+			t.Errorf("chatdeck %s has no example", c.Name())
+		}
+	}
+}

@@ -19,8 +19,9 @@ import (
 
 func newDemo() *cobra.Command {
 	cmd := &cobra.Command{
-		Use:   "demo",
-		Short: "Run the dashboard on a simulated day of traffic: no credentials needed",
+		Use:     "demo",
+		Short:   "Run the dashboard on a simulated day of traffic: no credentials needed",
+		Example: "  chatdeck demo\n  chatdeck demo --speed 20 --seed 3\n  chatdeck demo --listen 127.0.0.1:8765   # then, from another terminal:\n  curl -s -H \"Authorization: Bearer $(cat ~/.local/state/chatdeck/token)\" http://127.0.0.1:8765/v1/board",
 		Long: `demo runs everything embedded: the listener on a loopback port (with the same
 JSON API as serve), a fake Comm100 API seeded with agents, visitors, departments
 and away statuses, and a scenario that posts real webhooks of all three vendors

@@ -29,6 +29,7 @@ func newRoot() *cobra.Command {
 		Use:           "chatdeck",
 		Short:         "A terminal command centre for live-chat supervisors",
 		Long:          "chatdeck with no command runs the dashboard (chatdeck run).",
+		Example:       "  chatdeck demo\n  chatdeck serve\n  chatdeck attach chat-ops.example.com:8765 --token \"$T\"\n  chatdeck info",
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		Args:          cobra.NoArgs,

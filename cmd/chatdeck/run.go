@@ -17,9 +17,10 @@ import (
 
 func newRun() *cobra.Command {
 	cmd := &cobra.Command{
-		Use:   "run",
-		Short: "Run the dashboard with the embedded listener and Comm100 polling (the default)",
-		Args:  cobra.NoArgs,
+		Use:     "run",
+		Short:   "Run the dashboard with the embedded listener and Comm100 polling (the default)",
+		Example: "  chatdeck run\n  COMM100_API_BASE=https://api15.comm100.io/v4 COMM100_ACCESS_TOKEN=… chatdeck run --timezone Europe/London",
+		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			cfg, _, err := loadConfig(cmd.Flags(), os.Environ)
 			if err != nil {

@@ -17,8 +17,9 @@ import (
 
 func newServe() *cobra.Command {
 	cmd := &cobra.Command{
-		Use:   "serve",
-		Short: "Run the listener, journal and board headless",
+		Use:     "serve",
+		Short:   "Run the listener, journal and board headless",
+		Example: "  chatdeck serve --listen 0.0.0.0:8765 --tls-cert cert.pem --tls-key key.pem\n  chatdeck serve --demo --speed 10",
 		Long: `serve runs chatdeck headless: the webhook listener, the journal and the
 live board, with the JSON API on the same address. It stops cleanly on
 SIGINT or SIGTERM: requests in flight finish and the journal closes.`,
