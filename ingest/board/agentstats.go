@@ -30,6 +30,13 @@ type agentWork struct {
 	rating   event.Sentiment
 }
 
+// workSeen is what a chat's credit was last worked out from.
+type workSeen struct {
+	ended, rated bool
+	msgs         int
+	at           time.Time
+}
+
 // noteStatus records that ag entered s (named name) at at.
 func (ag *Agent) noteStatus(s event.AgentStatus, name string, at time.Time) {
 	span := statusSpan{at: at, status: s, name: name}
@@ -62,9 +69,15 @@ func (b *Board) done(c *Chat) {
 			}
 		}
 	}
-	if len(c.work) == 0 {
+	// What the agents are credited with changes when the chat ends, its
+	// transcript grows or its rating is counted; most events change none
+	// of these, and reading a transcript on each would cost more than the
+	// rest of Apply.
+	seen := workSeen{ended: c.State == Ended, msgs: len(c.Messages), rated: c.tally.rated, at: c.tally.at}
+	if len(c.work) == 0 || seen == c.workSeen {
 		return
 	}
+	c.workSeen = seen
 	resp, dur := firstResponse(c), chatDuration(c)
 	var rating event.Sentiment
 	if c.tally.rated && c.Rating != nil {
@@ -243,8 +256,11 @@ func (b *Board) midnight(now time.Time) time.Time {
 }
 
 // pruneAgentHistory drops what is wholly before keep: spans followed by a
-// later one at or before keep, and chats placed at or before it (in any
-// order: a late payload's chat is placed when it happened).
+// later one at or before keep, and the chats at the front of the list
+// placed at or before it. Chats are credited about in time order; one
+// placed far back (a late payload) leaves with the chats around it, within
+// the retention, and queries skip it by its time meanwhile. Each prune
+// costs what it drops, not what is kept.
 func (b *Board) pruneAgentHistory(keep time.Time) {
 	for _, ag := range b.agents {
 		i := 0
@@ -254,6 +270,12 @@ func (b *Board) pruneAgentHistory(keep time.Time) {
 		if i > 0 {
 			ag.spans = slices.Delete(ag.spans, 0, i)
 		}
-		ag.work = slices.DeleteFunc(ag.work, func(w *agentWork) bool { return !w.at.After(keep) })
+		j := 0
+		for j < len(ag.work) && !ag.work[j].at.After(keep) {
+			j++
+		}
+		if j > 0 {
+			ag.work = slices.Delete(ag.work, 0, j)
+		}
 	}
 }

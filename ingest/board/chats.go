@@ -57,6 +57,7 @@ type Chat struct {
 
 	tally     tally        // what it added to the outcome log (outcomes.go)
 	work      []*agentWork // what its agents are credited with (agentstats.go)
+	workSeen  workSeen     // ... worked out from this
 	waitIndex int          // position in Board.waiting, -1 when not waiting
 	// The board's indexes (index.go): whether the board holds the chat,
 	// whether Board.ended lists it, and the group and time its place in
