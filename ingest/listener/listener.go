@@ -18,6 +18,7 @@ import (
 	"runtime/debug"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/chatdeck/chatdeck/ingest/actions"
@@ -79,6 +80,8 @@ type Listener struct {
 	log   *slog.Logger
 	mux   *http.ServeMux
 	limit *ipLimiter // nil: no limit
+	// inflight: the requests being served (for a shutdown).
+	inflight inflight
 }
 
 // New returns the listener's handler over store.
@@ -133,6 +136,8 @@ func (l *Listener) route(path, method string, h http.HandlerFunc) {
 func (l *Listener) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := l.cfg.Now()
 	rec := &statusRecorder{ResponseWriter: w}
+	l.inflight.add(rec, request{what: r.Method + " " + redactPath(r.URL.Path, l.cfg.Token) + " from " + r.RemoteAddr, start: start})
+	defer l.inflight.done(rec)
 	rest, webhook := strings.CutPrefix(r.URL.Path, "/webhooks/")
 	if webhook && l.cfg.ObserveWebhook != nil {
 		src := webhookSource(rest)
@@ -254,8 +259,9 @@ func webhookSource(rest string) string {
 
 type statusRecorder struct {
 	http.ResponseWriter
-	status int
-	wrote  bool
+	status   int
+	wrote    bool
+	hijacked atomic.Bool // read by InFlight from other goroutines
 }
 
 func (s *statusRecorder) WriteHeader(code int) {
@@ -282,6 +288,7 @@ func (s *statusRecorder) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 		return nil, nil, errors.New("listener: the connection cannot be hijacked")
 	}
 	s.status, s.wrote = http.StatusSwitchingProtocols, true
+	s.hijacked.Store(true)
 	return h.Hijack()
 }
 
