@@ -34,6 +34,7 @@ type app struct {
 	actions actions.Actions
 	stream  *stream.Server
 	srv     *http.Server
+	http    *listener.Listener
 	metrics *telemetry.Metrics
 	addr    string
 	tls     *tls.Config // nil: plain HTTP
@@ -111,6 +112,7 @@ func startApp(ctx context.Context, cfg Config, token string, log *slog.Logger, o
 		a.close()
 		return nil, err
 	}
+	a.http = l
 	a.stream = &stream.Server{Hub: a.hub, Actions: a.actions, Logger: log, Observer: a.metrics}
 	l.Handle("/v1/stream", l.Bearer(a.stream.ServeHTTP))
 	l.Handle("GET /metrics", a.metrics.Handler())
@@ -216,6 +218,8 @@ func (a *app) gauges() {
 	a.metrics.Gauge("chatdeck_board_agents", "Agents known.", read(func(m board.Metrics, _ *board.Board) float64 { return float64(m.AgentsTotal) }))
 	a.metrics.Gauge("chatdeck_board_chats", "Chats held on the board, ended ones included.", read(func(_ board.Metrics, b *board.Board) float64 { return float64(len(b.ChatSummaries())) }))
 	a.metrics.Gauge("chatdeck_board_cursor", "Cursor of the last event applied.", func() float64 { return float64(a.hub.Cursor()) })
+	a.metrics.Gauge("chatdeck_http_requests_in_flight", "HTTP requests being served, this scrape included; WebSocket streams are not counted.",
+		func() float64 { return float64(len(a.http.InFlight())) })
 	if a.api != nil {
 		calls, _ := a.api.Budget().Limit()
 		a.metrics.Gauge("chatdeck_comm100_api_budget_left", "Comm100 API calls that could be made now without waiting.", a.api.Budget().Left)
@@ -231,18 +235,28 @@ func (a *app) refresh(ctx context.Context) error {
 	return a.poller.Poll(ctx)
 }
 
-// close stops the listener (requests in flight finish), then the poller,
-// then closes the journal.
+// shutdownGrace is how long a stop waits for requests in flight to end
+// before it closes their connections: long enough for any webhook a vendor
+// sends whole, short enough that a stalled sender cannot hold a restart.
+const shutdownGrace = 3 * time.Second
+
+// close stops the listener (requests in flight finish within
+// shutdownGrace; what remains after it is cut, and logged), then the
+// poller, then closes the journal. Cutting is part of stopping: it is not
+// an error.
 func (a *app) close() error {
 	var err error
 	if a.stream != nil {
 		a.stream.Close() // hijacked connections are not the HTTP server's
 	}
 	if a.srv != nil {
-		a.log.Info("stopping: finishing requests in flight")
-		ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+		a.log.Info("stopping: finishing requests in flight", "grace", shutdownGrace.String())
+		ctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
 		err = a.srv.Shutdown(ctx)
 		cancel()
+		if errors.Is(err, context.DeadlineExceeded) {
+			err = a.cut()
+		}
 		if serr := <-a.served; serr != nil && !errors.Is(serr, http.ErrServerClosed) && err == nil {
 			err = serr
 		}
@@ -252,6 +266,25 @@ func (a *app) close() error {
 	}
 	if err != nil {
 		return fmt.Errorf("shutdown: %w", err)
+	}
+	return nil
+}
+
+// cut closes the connections still open after the grace, logging the
+// requests they carried, and waits (as long again at most) for their
+// handlers to return, so that none writes to the journal as it closes.
+// Nothing a cut request sent was acknowledged: its sender retries.
+func (a *app) cut() error {
+	cut := a.http.InFlight()
+	a.log.Warn("stopping: cut requests still in flight after the grace", "grace", shutdownGrace.String(),
+		"requests", len(cut), "cut", cut)
+	if err := a.srv.Close(); err != nil {
+		return fmt.Errorf("closing connections: %w", err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
+	defer cancel()
+	if err := a.http.Wait(ctx); err != nil {
+		a.log.Error("stopping: handlers still running after their connections closed", "err", err, "running", a.http.InFlight())
 	}
 	return nil
 }

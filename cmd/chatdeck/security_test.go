@@ -15,6 +15,7 @@ import (
 	"math/big"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -255,6 +256,9 @@ func TestLogsNeverShowSecrets(t *testing.T) {
 	do(c, "GET", base+"/v1/board", secrets[2], "", nil)
 	do(c, "GET", base+"/v1/events?access_token="+secrets[4], tok, "", nil)
 	do(c, "GET", base+"/v1/stream?token="+tok, "", "", nil)
+	// The token as other parsers would read it back: an encoded name and value, mixed case, inside a URL.
+	do(c, "POST", base+"/webhooks/comm100?tok%65n="+strings.ReplaceAll(url.PathEscape(tok), "-", "%2d"), "", "application/json", []byte(`{}`))
+	do(c, "POST", base+"/webhooks/comm100?x=1&ToKeN%3D=a&next=%2Fcb%3Ftok%2565n%3D"+tok, "", "application/json", []byte(`{}`))
 	waitUntil(t, 20*time.Second, "a failed poll logged", func() (bool, string) {
 		return strings.Contains(p.logs.String(), "comm100 poll failed"), ""
 	})
@@ -264,6 +268,9 @@ func TestLogsNeverShowSecrets(t *testing.T) {
 		if strings.Contains(logs, s) {
 			t.Errorf("the log shows %q", s)
 		}
+	}
+	if strings.Contains(logs, "0123456789abcdef") { // the token's tail, in whatever encoding it was sent
+		t.Errorf("the log shows the token encoded:\n%s", logs)
 	}
 	if n := strings.Count(logs, `token=REDACTED`); n < 4 {
 		t.Errorf("%d request lines with the token redacted, want 4 or more:\n%s", n, logs)

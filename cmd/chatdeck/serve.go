@@ -22,7 +22,8 @@ func newServe() *cobra.Command {
 		Example: "  chatdeck serve --listen 0.0.0.0:8765 --tls-cert cert.pem --tls-key key.pem\n  chatdeck serve --demo --speed 10",
 		Long: `serve runs chatdeck headless: the webhook listener, the journal and the
 live board, with the JSON API on the same address. It stops cleanly on
-SIGINT or SIGTERM: requests in flight finish and the journal closes.`,
+SIGINT or SIGTERM: requests in flight have 3 s to finish, what remains is
+cut (and logged), the journal closes, and it exits 0.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			cfg, cfgPath, err := loadConfig(cmd.Flags(), os.Environ)

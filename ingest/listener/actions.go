@@ -3,7 +3,6 @@ package listener
 import (
 	"encoding/json"
 	"errors"
-	"io"
 	"net/http"
 	"strconv"
 
@@ -27,14 +26,9 @@ type ActionReply struct {
 func (l *Listener) postAgentStatus(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
 	var req StatusRequest
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxActionBody))
-	if err != nil {
-		var tooBig *http.MaxBytesError
-		if errors.As(err, &tooBig) {
-			writeError(w, http.StatusRequestEntityTooLarge, "body larger than "+strconv.Itoa(maxActionBody)+" bytes")
-			return
-		}
-		writeError(w, http.StatusBadRequest, "reading body: "+err.Error())
+	body, berr := readBody(w, r, maxActionBody)
+	if berr != nil {
+		writeError(w, berr.status, berr.msg)
 		return
 	}
 	if err := json.Unmarshal(body, &req); err != nil {

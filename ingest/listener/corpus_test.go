@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"io"
+	"net/http"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -21,6 +23,9 @@ type badInput struct {
 	body        []byte
 	want        int
 	names       string
+	// encoding is the Content-Encoding sent; query is added after the
+	// right token.
+	encoding, query string
 }
 
 // nested returns a JSON object holding depth nested arrays (or objects).
@@ -91,6 +96,28 @@ func badCorpus() []badInput {
 		{name: "JSON labelled as an image", ctype: "image/png", body: []byte(`{"event":"chat_request","visitor":{"id":"img","chat_id":"img"}}`)},
 		{name: "too large", ctype: "application/json", body: append(append([]byte(`{"x":"`), bytes.Repeat([]byte("a"), listener.DefaultMaxBody)...), `"}`...), want: 413, names: "larger than"},
 	}
+	good := fixtures.MustRead("comm100/chat_request.json")
+	bomb := gzipped(append([]byte(`{"event":"chat_request","pad":"`), bytes.Repeat([]byte(" "), 8<<20)...))
+	c = append(c,
+		badInput{name: "gzip", ctype: "application/json", encoding: "gzip", body: gzipped(good)},
+		badInput{name: "deflate", ctype: "application/json", encoding: "deflate", body: zlibbed(good)},
+		badInput{name: "gzip bomb", ctype: "application/json", encoding: "gzip", body: bomb, want: 413, names: "decoded gzip body larger than"},
+		badInput{name: "gzip of garbage", ctype: "application/json", encoding: "gzip", body: gzipped([]byte{0xff, 0, 1}), want: 400, names: "invalid JSON"},
+		badInput{name: "gzip label on plain JSON", ctype: "application/json", encoding: "gzip", body: good, want: 400, names: "not gzip data"},
+		badInput{name: "deflate label on plain JSON", ctype: "application/json", encoding: "deflate", body: good, want: 400, names: "not deflate data"},
+		badInput{name: "raw deflate", ctype: "application/json", encoding: "deflate", body: rawDeflated(good), want: 400, names: "not deflate data"},
+		badInput{name: "truncated gzip", ctype: "application/json", encoding: "gzip", body: gzipped(good)[:30], want: 400, names: "not gzip data"},
+		badInput{name: "empty gzip", ctype: "application/json", encoding: "gzip", want: 400, names: "not gzip data"},
+		badInput{name: "gzip of nothing", ctype: "application/json", encoding: "gzip", body: gzipped(nil), want: 400, names: "empty body"},
+		badInput{name: "brotli", ctype: "application/json", encoding: "br", body: good, want: 415, names: `"br" is not supported`},
+		badInput{name: "two codings", ctype: "application/json", encoding: "gzip, deflate", body: zlibbed(gzipped(good)), want: 415, names: "one coding at most"},
+		badInput{name: "odd coding", ctype: "application/json", encoding: "gzip;q=1", body: good, want: 415, names: "not supported"},
+		badInput{name: "semicolon query", ctype: "application/json", query: ";x=1", body: good, want: 400, names: `";" is not a separator`},
+		badInput{name: "10,001 parameters", ctype: "application/json", query: strings.Repeat("&a", 10_000), body: good, want: 400, names: "10001 parameters"},
+		badInput{name: "broken escape", ctype: "application/json", query: "&x=%g0", body: good, want: 400, names: "invalid URL escape"},
+		badInput{name: "token twice", ctype: "application/json", query: "&token=" + token, body: good, want: 400, names: "token given 2 times"},
+		badInput{name: "token twice, other", ctype: "application/json", query: "&TOKEN=x&token=guess", body: good, want: 400, names: "token given 2 times"},
+	)
 	for _, p := range fixtures.Webhooks() {
 		c = append(c, badInput{name: "truncated " + p.File, ctype: "application/json", body: p.Body[:len(p.Body)/2], want: 400, names: "invalid JSON"})
 	}
@@ -113,7 +140,7 @@ func TestBadInputCorpus(t *testing.T) {
 	s := start(t, filepath.Join(t.TempDir(), "j.db"))
 	for _, in := range badCorpus() {
 		for _, route := range webhookRoutes {
-			r := s.do("POST", route+"?token="+token, in.ctype, in.body, "")
+			r := s.doEncoded(route+"?token="+token+in.query, in.ctype, in.encoding, in.body)
 			where := fmt.Sprintf("%s → %s", in.name, route)
 			checkAnswer(t, where, r.status, r.body)
 			if in.want != 0 && r.status != in.want {
@@ -149,6 +176,28 @@ func TestBadInputCorpus(t *testing.T) {
 			break
 		}
 	}
+}
+
+// doEncoded posts body with a content type and Content-Encoding.
+func (s *server) doEncoded(target, ctype, encoding string, body []byte) reply {
+	s.t.Helper()
+	req, err := http.NewRequest("POST", s.srv.URL+target, bytes.NewReader(body))
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	if ctype != "" {
+		req.Header.Set("Content-Type", ctype)
+	}
+	if encoding != "" {
+		req.Header.Set("Content-Encoding", encoding)
+	}
+	resp, err := s.srv.Client().Do(req)
+	if err != nil {
+		s.t.Fatalf("POST %.100s: %v", target, err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return reply{resp.StatusCode, b}
 }
 
 // checkAnswer checks the listener's contract for one answer: never 5xx

@@ -18,6 +18,7 @@ import (
 	"runtime/debug"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/chatdeck/chatdeck/ingest/actions"
@@ -75,8 +76,9 @@ type Config struct {
 	Guard *wire.Guard
 	// Now is the clock; time.Now if nil.
 	Now func() time.Time
-	// Logger receives the request log (debug) and failures. Query strings
-	// are logged with their secrets redacted (see Redact).
+	// Logger receives the request log (debug) and failures. Paths and
+	// query strings are logged with their secrets redacted in any encoding
+	// (see RedactQuery).
 	Logger *slog.Logger
 }
 
@@ -88,6 +90,8 @@ type Listener struct {
 	log   *slog.Logger
 	mux   *http.ServeMux
 	limit *ipLimiter // nil: no limit
+	// inflight: the requests being served (for a shutdown).
+	inflight inflight
 }
 
 // New returns the listener's handler over store.
@@ -122,9 +126,6 @@ func New(cfg Config, store Store) (*Listener, error) {
 	l.route("/v1/events", http.MethodGet, l.bearer(l.getEvents))
 	l.route("/v1/agents/{id}/status", http.MethodPost, l.bearer(l.postAgentStatus))
 	l.route("/healthz", http.MethodGet, l.healthz)
-	l.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		writeError(w, http.StatusNotFound, "no route "+r.URL.Path)
-	})
 	return l, nil
 }
 
@@ -151,6 +152,8 @@ func (l *Listener) route(path, method string, h http.HandlerFunc) {
 func (l *Listener) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := l.cfg.Now()
 	rec := &statusRecorder{ResponseWriter: w}
+	l.inflight.add(rec, request{what: r.Method + " " + redactPath(r.URL.Path, l.cfg.Token) + " from " + r.RemoteAddr, start: start})
+	defer l.inflight.done(rec)
 	rest, webhook := strings.CutPrefix(r.URL.Path, "/webhooks/")
 	if webhook && l.cfg.ObserveWebhook != nil {
 		src := webhookSource(rest)
@@ -179,7 +182,7 @@ func (l *Listener) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 		if l.log.Enabled(r.Context(), slog.LevelDebug) { // (the arguments cost even when not logged)
-			l.log.Debug("request", "method", r.Method, "path", r.URL.Path, "query", Redact(r.URL.RawQuery),
+			l.log.Debug("request", "method", r.Method, "path", redactPath(r.URL.Path, l.cfg.Token), "query", RedactQuery(r.URL.RawQuery, l.cfg.Token),
 				"status", rec.status, "took", l.cfg.Now().Sub(start), "remote", r.RemoteAddr)
 		}
 	}()
@@ -199,7 +202,47 @@ func (l *Listener) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
+	if msg := queryProblem(r.URL.RawQuery); msg != "" {
+		writeError(rec, http.StatusBadRequest, msg)
+		return
+	}
+	if h, pattern := l.mux.Handler(r); pattern == "" {
+		l.noRoute(rec, r, h)
+		return
+	}
 	l.mux.ServeHTTP(rec, r)
+}
+
+// noRoute answers a request no pattern takes, as JSON: 405 with the mux's
+// Allow header when the path exists for other methods, else 404. h is the
+// mux's own answer, run only to learn its status and Allow header.
+func (l *Listener) noRoute(w http.ResponseWriter, r *http.Request, h http.Handler) {
+	probe := &headerProbe{header: http.Header{}}
+	h.ServeHTTP(probe, r)
+	if allow := probe.header.Get("Allow"); probe.status == http.StatusMethodNotAllowed && allow != "" {
+		w.Header().Set("Allow", allow)
+		writeError(w, http.StatusMethodNotAllowed, r.Method+" not allowed on "+r.URL.Path+": use "+allow)
+		return
+	}
+	writeError(w, http.StatusNotFound, "no route "+r.URL.Path)
+}
+
+// headerProbe is a ResponseWriter that keeps the status and headers and
+// drops the body.
+type headerProbe struct {
+	header http.Header
+	status int
+}
+
+func (p *headerProbe) Header() http.Header { return p.header }
+func (p *headerProbe) WriteHeader(code int) {
+	if p.status == 0 {
+		p.status = code
+	}
+}
+func (p *headerProbe) Write(b []byte) (int, error) {
+	p.WriteHeader(http.StatusOK)
+	return len(b), nil
 }
 
 // cleanPath is p as http.ServeMux cleans it: rooted, without . and ..
@@ -232,8 +275,9 @@ func webhookSource(rest string) string {
 
 type statusRecorder struct {
 	http.ResponseWriter
-	status int
-	wrote  bool
+	status   int
+	wrote    bool
+	hijacked atomic.Bool // read by InFlight from other goroutines
 }
 
 func (s *statusRecorder) WriteHeader(code int) {
@@ -260,6 +304,7 @@ func (s *statusRecorder) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 		return nil, nil, errors.New("listener: the connection cannot be hijacked")
 	}
 	s.status, s.wrote = http.StatusSwitchingProtocols, true
+	s.hijacked.Store(true)
 	return h.Hijack()
 }
 
@@ -270,7 +315,16 @@ func (l *Listener) tokenOK(got string) bool {
 
 func (l *Listener) webhookAuth(h http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		tok := r.URL.Query().Get("token")
+		toks := r.URL.Query()["token"]
+		if len(toks) > 1 {
+			// Which one a proxy or a vendor's retry honours is anyone's guess.
+			writeError(w, http.StatusBadRequest, "query: token given "+strconv.Itoa(len(toks))+" times: give it once")
+			return
+		}
+		tok := ""
+		if len(toks) == 1 {
+			tok = toks[0]
+		}
 		if tok == "" {
 			writeError(w, http.StatusUnauthorized, "missing token: add ?token=… to the webhook URL")
 			return

@@ -2,7 +2,6 @@ package listener
 
 import (
 	"errors"
-	"io"
 	"log/slog"
 	"mime"
 	"net/http"
@@ -96,14 +95,9 @@ func (l *Listener) visitorData(ev *event.Event) []JivoField {
 // itself when it fails.
 func (l *Listener) take(w http.ResponseWriter, r *http.Request, source event.Source, hint string) (*event.Event, []byte, bool) {
 	ct := r.Header.Get("Content-Type")
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, l.cfg.MaxBody))
-	if err != nil {
-		var tooBig *http.MaxBytesError
-		if errors.As(err, &tooBig) {
-			writeError(w, http.StatusRequestEntityTooLarge, "body larger than "+strconv.FormatInt(tooBig.Limit, 10)+" bytes")
-			return nil, nil, false
-		}
-		writeError(w, http.StatusBadRequest, "reading body: "+err.Error())
+	body, berr := readBody(w, r, l.cfg.MaxBody)
+	if berr != nil {
+		writeError(w, berr.status, berr.msg)
 		return nil, nil, false
 	}
 	norm, err := decode.Normalise(body, ct)

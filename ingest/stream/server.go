@@ -168,11 +168,23 @@ func (s *Server) setClients(d int) {
 // ?max_message=BYTES is the most the client reads in one message.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.init()
+	if r.Method != http.MethodGet {
+		w.Header().Set("Allow", http.MethodGet)
+		refuse(w, http.StatusMethodNotAllowed, r.Method+" not allowed on "+r.URL.Path+": open a WebSocket with GET")
+		return
+	}
+	if !websocket.IsWebSocketUpgrade(r) {
+		// RFC 9110 §15.5.22: 426 names the protocol to upgrade to.
+		w.Header().Set("Upgrade", "websocket")
+		w.Header().Set("Connection", "Upgrade")
+		refuse(w, http.StatusUpgradeRequired, r.URL.Path+" is a WebSocket: connect with Connection: Upgrade and Upgrade: websocket")
+		return
+	}
 	after := int64(-1)
 	if v := r.URL.Query().Get("after"); v != "" {
 		n, err := strconv.ParseInt(v, 10, 64)
 		if err != nil || n < 0 {
-			http.Error(w, `{"error":"after: not a cursor"}`, http.StatusBadRequest)
+			refuse(w, http.StatusBadRequest, "after: not a cursor: "+strconv.Quote(v)+": want a cursor from a snapshot or event message")
 			return
 		}
 		after = n
@@ -191,7 +203,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		limit = min(limit, n)
 	}
 	up := websocket.Upgrader{CheckOrigin: s.checkOrigin, ReadBufferSize: 4096, WriteBufferSize: 16384,
-		EnableCompression: false}
+		EnableCompression: false, Error: upgradeError}
 	hw := &heldWriter{ResponseWriter: w}
 	conn, err := up.Upgrade(hw, r, nil)
 	if err != nil {
@@ -204,6 +216,32 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	c := &client{s: s, conn: conn, held: hw.conn, results: make(chan []byte, 16), limit: limit,
 		log: s.Logger.With("remote", r.RemoteAddr)}
 	c.run(after)
+}
+
+// refuse answers a request the stream does not take, as the listener
+// answers every error: JSON {"error": ...}.
+func refuse(w http.ResponseWriter, status int, msg string) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(struct {
+		Error string `json:"error"`
+	}{msg})
+}
+
+// upgradeError is the upgrader's refusal (a foreign origin, a bad
+// handshake), as JSON.
+func upgradeError(w http.ResponseWriter, r *http.Request, status int, reason error) {
+	w.Header().Set("Sec-Websocket-Version", "13") // the one version served, as RFC 6455 §4.4 has it
+	msg := strings.TrimPrefix(reason.Error(), "websocket: ")
+	if status == http.StatusForbidden {
+		origin := r.Header.Get("Origin")
+		if len(origin) > 200 {
+			origin = origin[:200] + "..."
+		}
+		msg = "origin " + strconv.Quote(origin) + " not allowed: browsers may connect only from this server's own origin"
+	}
+	refuse(w, status, msg)
 }
 
 // client is one connection: this goroutine writes; a reader goroutine
