@@ -401,3 +401,27 @@ func TestActionBoundsAreSharedByStreamAndHTTP(t *testing.T) {
 		t.Errorf("chatdeck_actions_refused_total %v, want 3", got)
 	}
 }
+
+// TestActionWithoutBudgetOverHTTPIs429: status changes over HTTP, one
+// after the other, faster than the budget refills (an action may not wait
+// at all here): once the bucket is empty the answer is 429 with
+// Retry-After and a JSON error saying the budget has no call free, never
+// a 502, and /healthz names the budget.
+func TestActionWithoutBudgetOverHTTPIs429(t *testing.T) {
+	r := newActionRig(t, time.Nanosecond, 5*time.Second)
+	var a answer
+	for i := range 500 {
+		status := []string{"away", "online"}[i%2]
+		a = do(http.DefaultClient, "POST", r.base+"/v1/agents/"+alice+"/status", "tok", "application/json", []byte(`{"status":"`+status+`"}`))
+		if a.status != 200 {
+			break
+		}
+	}
+	if a.status != 429 || a.header.Get("Retry-After") != "1" || !strings.HasPrefix(a.header.Get("Content-Type"), "application/json") ||
+		!contains(fmt.Sprint(a.json()["error"]), "no Comm100 API call free in the budget", "no call free within 1ns for an action") {
+		t.Fatalf("a status change with the budget spent: %v (Retry-After %q)", a, a.header.Get("Retry-After"))
+	}
+	if code, status, problems := r.health(); code != 200 || status != "degraded" || !strings.Contains(problems["comm100_budget"], "exhausted") {
+		t.Errorf("healthz: %d %s %v", code, status, problems)
+	}
+}
