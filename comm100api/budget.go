@@ -47,17 +47,16 @@ const (
 	DocumentedWindow = 5 * time.Minute
 )
 
-// CallClass says whose call it is, for the order in which the budget
-// serves calls: polls come first.
+// CallClass says whose call it is, for how long it may wait for the
+// budget and whose turn it is when polls and actions both wait.
 type CallClass int
 
 const (
 	// ClassPoll is the poller and anything not marked otherwise: it may
-	// wait for a call up to PollWait, and while it waits no action takes
-	// a call.
+	// wait for a call up to a minute.
 	ClassPoll CallClass = iota
 	// ClassAction is a supervisor's action (a status change, a tag): it
-	// waits for a call at most ActionWait, and never ahead of a poll.
+	// waits for a call at most 5 s.
 	ClassAction
 )
 
@@ -83,8 +82,10 @@ func classOf(ctx context.Context) CallClass {
 // Default waits and bounds of a Budget.
 const (
 	// DefaultActionWait is how long an action's call may wait for the
-	// budget: a supervisor is told at once rather than later.
-	DefaultActionWait = 3 * time.Second
+	// budget: a few seconds, so that a supervisor is told soon, and two
+	// refills of the default budget, so that an action fits even while
+	// polls take their turns.
+	DefaultActionWait = 5 * time.Second
 	// DefaultPollWait is how long a poll's call may wait (at least two
 	// calls' refill, so that the smallest budget still polls).
 	DefaultPollWait = time.Minute
@@ -111,7 +112,7 @@ func (e *BudgetError) Error() string {
 	if e.Queued {
 		return fmt.Sprintf("%v: %d calls already wait for it (%s)", ErrBudgetExhausted, MaxWaiters, e.Budget)
 	}
-	return fmt.Sprintf("%v: no call free within %v for %v (the next in %v; %s, polls first)",
+	return fmt.Sprintf("%v: no call free within %v for %v (the next in %v; %s)",
 		ErrBudgetExhausted, e.Waited, e.Class, e.Next.Round(100*time.Millisecond), e.Budget)
 }
 
@@ -129,27 +130,28 @@ func (e *BudgetError) RetryAfter() time.Duration { return max(e.Next, time.Secon
 // A call takes a token that is there: the bucket never goes below empty,
 // nor is a call promised a token in the future, so a flood of calls cannot
 // queue the poller behind it. A call that finds no token waits for one up
-// to its class's wait (ActionWait, PollWait) and is refused with a
-// BudgetError beyond it; at most MaxWaiters wait at once. Polls come
-// first: while one waits, actions take no token, so however many actions
-// are asked for, polling keeps its pace (its calls wait at most a token's
-// refill each).
+// to its class's wait (see SetWaits) and is refused with a BudgetError
+// beyond it; at most MaxWaiters wait at once. When polls and actions both
+// wait they take turns, so neither starves the other: however many
+// actions are asked for, a poll's call waits at most about two refills
+// (and a poll interval too short for the budget leaves actions half).
 type Budget struct {
 	lim   *rate.Limiter
 	clock Clock
 	calls int
 	per   time.Duration
 
-	mu           sync.Mutex
-	last         time.Time // the latest time read: the limiter never sees time go back
-	actionWait   time.Duration
-	pollWait     time.Duration
-	waiters      int
-	pollsWaiting int
-	refused      uint64
-	spellStart   time.Time // the first refusal since the budget was last fine
-	spellCount   uint64
-	lastRefused  time.Time
+	mu          sync.Mutex
+	last        time.Time // the latest time read: the limiter never sees time go back
+	actionWait  time.Duration
+	pollWait    time.Duration
+	waiters     int
+	waiting     [2]int    // by class
+	lastGranted CallClass // whose turn it is not, when both wait
+	refused     uint64
+	spellStart  time.Time // the first refusal since the budget was last fine
+	spellCount  uint64
+	lastRefused time.Time
 }
 
 // DefaultBudget is half the documented limit: 150 calls per 5 minutes.
@@ -224,24 +226,27 @@ func (b *Budget) Wait(ctx context.Context) error {
 		maxWait = b.actionWait
 	}
 	start := b.nowLocked()
+	other := ClassAction
+	if class == ClassAction {
+		other = ClassPoll
+	}
 	waiting := false
 	leave := func() {
 		if waiting {
 			b.waiters--
-			if class == ClassPoll {
-				b.pollsWaiting--
-			}
+			b.waiting[class]--
 		}
 	}
 	for {
 		now := b.nowLocked()
 		tokens := b.lim.TokensAt(now)
-		ahead := 0 // polls waiting that an action must let go first
-		if class == ClassAction {
-			ahead = b.pollsWaiting
+		ahead := 0 // a call of the other class to let go first: its turn
+		if b.lastGranted == class && b.waiting[other] > 0 {
+			ahead = 1
 		}
 		if tokens >= float64(1+ahead) && b.lim.AllowN(now, 1) {
 			leave()
+			b.lastGranted = class
 			b.mu.Unlock()
 			return nil
 		}
@@ -256,9 +261,7 @@ func (b *Budget) Wait(ctx context.Context) error {
 		if !waiting {
 			waiting = true
 			b.waiters++
-			if class == ClassPoll {
-				b.pollsWaiting++
-			}
+			b.waiting[class]++
 		}
 		b.mu.Unlock()
 		err := b.clock.Sleep(ctx, need)
@@ -305,7 +308,7 @@ func (b *Budget) Problem() string {
 		return ""
 	}
 	return fmt.Sprintf("exhausted: %d calls refused since %s (the last %v ago): more is asked than the budget of %s allows; "+
-		"polls come first, actions are refused while no call is free",
+		"polls and actions take turns, and a call is refused when none is free within its wait",
 		b.spellCount, b.spellStart.UTC().Format(time.RFC3339), now.Sub(b.lastRefused).Round(time.Second), b.String())
 }
 

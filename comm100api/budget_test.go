@@ -80,7 +80,7 @@ var actionCtx = comm100api.WithClass(context.Background(), comm100api.ClassActio
 
 // TestBudgetRefusesRatherThanGoNegative: 2,000 actions at once on a budget
 // of 20 calls per 5 minutes (a bucket of 1, a call every 15.8 s). One
-// goes; the rest are refused at once (no call is free within the 3 s an
+// goes; the rest are refused at once (no call is free within the 5 s an
 // action may wait), none is promised a call in the future, the bucket
 // never reads below 0, and the clock did not move. The refusals are the
 // budget's problem for one window, then it is fine again.
@@ -107,7 +107,7 @@ func TestBudgetRefusesRatherThanGoNegative(t *testing.T) {
 		case errors.As(err, &be) && errors.Is(err, comm100api.ErrBudgetExhausted):
 			refused++
 			if be.Next < 15*time.Second || be.Next > 16*time.Second || be.RetryAfter() != be.Next ||
-				!strings.Contains(err.Error(), "no call free within 3s for an action") {
+				!strings.Contains(err.Error(), "no call free within 5s for an action") {
 				t.Fatalf("refusal %v (next %v)", err, be.Next)
 			}
 		default:
@@ -137,13 +137,14 @@ func TestBudgetRefusesRatherThanGoNegative(t *testing.T) {
 	}
 }
 
-// TestBudgetPollsComeFirst: with the bucket empty, a poll waits for the
-// next call; an action asked meanwhile is refused at once rather than take
-// it, and the poll gets the call as soon as it is refilled.
-func TestBudgetPollsComeFirst(t *testing.T) {
+// TestBudgetPollsAndActionsTakeTurns: with the bucket empty after
+// actions, a poll waits for the next call and an action asked meanwhile is
+// refused at once rather than take it; after a poll, a waiting action goes
+// before the next poll. Neither class can starve the other.
+func TestBudgetPollsAndActionsTakeTurns(t *testing.T) {
 	clock := newManualClock()
-	b := comm100api.NewBudget(150, 5*time.Minute, clock) // a bucket of 7, a call every 2.1 s
-	for i := range 7 {
+	b := comm100api.NewBudget(100, 5*time.Minute, clock) // a bucket of 5, a call every 3.16 s
+	for i := range 5 {
 		if err := b.Wait(actionCtx); err != nil {
 			t.Fatalf("action %d of the burst: %v", i, err)
 		}
@@ -153,20 +154,31 @@ func TestBudgetPollsComeFirst(t *testing.T) {
 	clock.waitSleepers(t, 1)
 	err := b.Wait(actionCtx)
 	var be *comm100api.BudgetError
-	if !errors.As(err, &be) || be.Class != comm100api.ClassAction || be.Next <= 3*time.Second {
-		t.Fatalf("an action while a poll waits: %v", err)
+	if !errors.As(err, &be) || be.Class != comm100api.ClassAction || be.Next <= 5*time.Second {
+		t.Fatalf("an action while a poll waits its turn: %v", err)
 	}
-	clock.Advance(2100 * time.Millisecond)
+	clock.Advance(3200 * time.Millisecond)
 	if err := <-polled; err != nil {
 		t.Fatalf("the poll: %v", err)
 	}
-	// With no poll waiting, an action waits its 3 s for the next call.
+	// Now an action waits; a poll asked after it lets it go first.
 	acted := make(chan error, 1)
 	go func() { acted <- b.Wait(actionCtx) }()
 	clock.waitSleepers(t, 1)
-	clock.Advance(2100 * time.Millisecond)
+	go func() { polled <- b.Wait(context.Background()) }()
+	clock.waitSleepers(t, 2)
+	clock.Advance(3200 * time.Millisecond)
 	if err := <-acted; err != nil {
-		t.Errorf("an action with no poll waiting: %v", err)
+		t.Errorf("the action's turn: %v", err)
+	}
+	select {
+	case err := <-polled:
+		t.Fatalf("the poll went before the action's turn ended: %v", err)
+	default:
+	}
+	clock.Advance(3200 * time.Millisecond)
+	if err := <-polled; err != nil {
+		t.Errorf("the second poll: %v", err)
 	}
 	if left := b.Left(); left < 0 {
 		t.Errorf("left %v", left)

@@ -81,7 +81,7 @@ func TestActionsYieldTheBudget(t *testing.T) {
 	_, err = d.SetAgentStatus(context.Background(), alice, "online")
 	var be *comm100api.BudgetError
 	if !errors.Is(err, actions.ErrBudget) || !errors.As(err, &be) || be.Class != comm100api.ClassAction ||
-		errors.Is(err, actions.ErrUpstream) || !strings.Contains(err.Error(), "no call free within 3s for an action") {
+		errors.Is(err, actions.ErrUpstream) || !strings.Contains(err.Error(), "no call free within 5s for an action") {
 		t.Errorf("second action: %v", err)
 	}
 	if srv.Calls() != 1 {
