@@ -195,7 +195,9 @@ const maxAnswer = 32 << 20
 // Do calls the API: method on path (relative to the base), with body
 // encoded as JSON when not nil, decoding the answer into out when not nil.
 // It returns the answer's bytes as well. Retries, backoff and the budget
-// apply; every attempt spends from the budget.
+// apply; every attempt spends from the budget, in the class ctx is marked
+// with (WithClass), and an attempt the budget refuses ends the call with
+// its *BudgetError.
 func (c *Client) Do(ctx context.Context, method, path string, body, out any) ([]byte, error) {
 	var payload []byte
 	if body != nil {

@@ -32,6 +32,7 @@ type app struct {
 	api     *comm100api.Client
 	poller  *poller.Poller
 	actions actions.Actions
+	gate    *actions.Gate // actions in flight, over the stream and HTTP
 	stream  *stream.Server
 	srv     *http.Server
 	http    *listener.Listener
@@ -58,7 +59,8 @@ type appOptions struct {
 
 // startApp starts everything; close stops it in order.
 func startApp(ctx context.Context, cfg Config, token string, log *slog.Logger, opt appOptions) (*app, error) {
-	a := &app{log: log, token: token, served: make(chan error, 1), metrics: telemetry.New()}
+	a := &app{log: log, token: token, served: make(chan error, 1), metrics: telemetry.New(),
+		gate: actions.NewGate(actions.DefaultPerClient, actions.DefaultTotal)}
 	loc, err := time.LoadLocation(cfg.Timezone)
 	if err != nil {
 		return nil, fmt.Errorf("timezone %q: %w", cfg.Timezone, err)
@@ -106,14 +108,14 @@ func startApp(ctx context.Context, cfg Config, token string, log *slog.Logger, o
 		a.stops = append(a.stops, func() { stopPoll(); <-polled })
 		log.Info("polling Comm100", "api", a.api.BaseURL(), "every", cfg.Comm100.PollInterval, "budget", a.api.Budget().String())
 	}
-	l, err := listener.New(listener.Config{Token: token, MaxBody: cfg.MaxBody, Logger: log, Actions: a.actions,
-		ObserveWebhook: a.metrics.Webhook, WebhookRate: cfg.WebhookRate, WebhookBurst: cfg.WebhookBurst, Guard: guard}, a.hub)
+	l, err := listener.New(listener.Config{Token: token, MaxBody: cfg.MaxBody, Logger: log, Actions: a.actions, Gate: a.gate,
+		Degraded: a.degraded, ObserveWebhook: a.metrics.Webhook, WebhookRate: cfg.WebhookRate, WebhookBurst: cfg.WebhookBurst, Guard: guard}, a.hub)
 	if err != nil {
 		a.close()
 		return nil, err
 	}
 	a.http = l
-	a.stream = &stream.Server{Hub: a.hub, Actions: a.actions, Logger: log, Observer: a.metrics}
+	a.stream = &stream.Server{Hub: a.hub, Actions: a.actions, Gate: a.gate, Logger: log, Observer: a.metrics}
 	l.Handle("/v1/stream", l.Bearer(a.stream.ServeHTTP))
 	l.Handle("GET /metrics", a.metrics.Handler())
 	a.gauges()
@@ -220,11 +222,30 @@ func (a *app) gauges() {
 	a.metrics.Gauge("chatdeck_board_cursor", "Cursor of the last event applied.", func() float64 { return float64(a.hub.Cursor()) })
 	a.metrics.Gauge("chatdeck_http_requests_in_flight", "HTTP requests being served, this scrape included; WebSocket streams are not counted.",
 		func() float64 { return float64(len(a.http.InFlight())) })
+	a.metrics.Gauge("chatdeck_actions_in_flight", "Actions (status changes, tags) in flight, over the stream and HTTP.",
+		func() float64 { return float64(a.gate.InFlight()) })
+	a.metrics.Counter("chatdeck_actions_refused_total", "Actions refused at once because too many were in flight (busy).",
+		func() float64 { return float64(a.gate.Refused()) })
 	if a.api != nil {
-		calls, _ := a.api.Budget().Limit()
-		a.metrics.Gauge("chatdeck_comm100_api_budget_left", "Comm100 API calls that could be made now without waiting.", a.api.Budget().Left)
+		b := a.api.Budget()
+		calls, _ := b.Limit()
+		a.metrics.Gauge("chatdeck_comm100_api_budget_left", "Comm100 API calls that could be made now without waiting (never below 0).", b.Left)
 		a.metrics.Gauge("chatdeck_comm100_api_budget_calls", "The budget: calls per 5 minutes.", func() float64 { return float64(calls) })
+		a.metrics.Counter("chatdeck_comm100_api_budget_refused_total", "Comm100 API calls the budget refused: no call free within the wait their class allows.",
+			func() float64 { return float64(b.Refused()) })
 	}
+}
+
+// degraded names the problems /healthz reports beside the hub's: a
+// Comm100 call budget that refused calls within its window.
+func (a *app) degraded() map[string]string {
+	if a.api == nil {
+		return nil
+	}
+	if p := a.api.Budget().Problem(); p != "" {
+		return map[string]string{"comm100_budget": p}
+	}
+	return nil
 }
 
 // refresh polls the Comm100 API now, if there is a poller.

@@ -42,6 +42,9 @@ var (
 	ErrUnknownVisitor = errors.New("unknown visitor")
 	ErrUnknownStatus  = errors.New("status not offered by the site")
 	ErrUpstream       = errors.New("the Comm100 API failed")
+	// ErrBudget is an action refused because the Comm100 API call budget
+	// has no call free for it now (polls come first).
+	ErrBudget = errors.New("no Comm100 API call free in the budget")
 )
 
 // Sink journals an event (the hub).
@@ -67,7 +70,7 @@ func (d *Direct) SetAgentStatus(ctx context.Context, agentID, status string) (Ou
 	if agentID == "" || status == "" {
 		return Outcome{}, fmt.Errorf("%w: an agent id and a status are required", ErrInvalid)
 	}
-	raw, err := d.API.Do(ctx, http.MethodPut, "livechat/agents/"+url.PathEscape(agentID),
+	raw, err := d.API.Do(comm100api.WithClass(ctx, comm100api.ClassAction), http.MethodPut, "livechat/agents/"+url.PathEscape(agentID),
 		map[string]string{"id": agentID, "status": status}, nil)
 	if err != nil {
 		return Outcome{}, classify(err, ErrUnknownAgent, "agent "+agentID, "status "+status)
@@ -92,7 +95,7 @@ func (d *Direct) TagVisitor(ctx context.Context, visitorID, name, value string) 
 	if visitorID == "" || name == "" {
 		return Outcome{}, fmt.Errorf("%w: a visitor id and a variable name are required", ErrInvalid)
 	}
-	raw, err := d.API.Do(ctx, http.MethodPut, "livechat/visitors/"+url.PathEscape(visitorID),
+	raw, err := d.API.Do(comm100api.WithClass(ctx, comm100api.ClassAction), http.MethodPut, "livechat/visitors/"+url.PathEscape(visitorID),
 		[]comm100api.FieldValue{{Name: name, Value: value}}, nil)
 	if err != nil {
 		return Outcome{}, classify(err, ErrUnknownVisitor, "visitor "+visitorID, "variable "+name)
@@ -124,6 +127,8 @@ func (d *Direct) journal(ctx context.Context, hint string, raw []byte) (*event.E
 // classify maps an API error onto the action errors.
 func classify(err error, notFound error, what, value string) error {
 	switch {
+	case errors.Is(err, comm100api.ErrBudgetExhausted):
+		return fmt.Errorf("%w: %w", ErrBudget, err)
 	case errors.Is(err, comm100api.ErrNotFound):
 		return fmt.Errorf("%w: %s: %v", notFound, what, err)
 	case errors.Is(err, comm100api.ErrBadRequest) && notFound == ErrUnknownAgent:

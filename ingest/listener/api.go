@@ -140,10 +140,18 @@ type Health struct {
 }
 
 // healthz answers 200 "ok", 200 "degraded" (a poller failing: the board
-// works on webhooks) or 503 "unhealthy" (the journal cannot store), naming
+// works on webhooks; the Comm100 call budget exhausted) or 503 "unhealthy" (the journal cannot store), naming
 // each problem.
 func (l *Listener) healthz(w http.ResponseWriter, r *http.Request) {
 	problems, unhealthy := l.store.Health(r.Context())
+	if l.cfg.Degraded != nil {
+		if problems == nil {
+			problems = map[string]string{}
+		}
+		for part, p := range l.cfg.Degraded() {
+			problems[part] = p
+		}
+	}
 	switch {
 	case unhealthy:
 		writeJSON(w, http.StatusServiceUnavailable, Health{Status: "unhealthy", Problems: problems})

@@ -52,6 +52,13 @@ type Config struct {
 	MaxBody int64
 	// Actions performs agent status changes; nil answers them 503.
 	Actions actions.Actions
+	// Gate bounds the actions in flight, per client address and in all;
+	// share it with the stream's. Default: a gate of its own with the
+	// default bounds.
+	Gate *actions.Gate
+	// Degraded, if set, names more problems that make /healthz degraded
+	// (part → what is wrong), e.g. an exhausted Comm100 call budget.
+	Degraded func() map[string]string
 	// ObserveWebhook, if set, is told of every webhook answered: its
 	// source (a vendor, or "unknown" for any other path), its kind
 	// ("invalid", "unauthorized" or "rate_limited" when refused) and status.
@@ -113,6 +120,9 @@ func New(cfg Config, store Store) (*Listener, error) {
 	}
 	if cfg.EventsPageBytes <= 0 {
 		cfg.EventsPageBytes = DefaultEventsPageBytes
+	}
+	if cfg.Gate == nil {
+		cfg.Gate = actions.NewGate(0, 0)
 	}
 	if cfg.WebhookRate < 0 || cfg.WebhookBurst < 0 || cfg.RateLimitClients < 0 {
 		return nil, errors.New("listener: negative webhook rate limit")

@@ -54,6 +54,10 @@ type Observer interface {
 type Server struct {
 	Hub     *hub.Hub
 	Actions actions.Actions // nil: actions answer not_configured
+	// Gate bounds the actions in flight, per connection and in all
+	// (shared with the HTTP route); beyond it a request is answered busy
+	// at once. Default: a gate of its own with the default bounds.
+	Gate *actions.Gate
 	// Buffer is how many messages a client may fall behind before it is
 	// dropped. Default 4096.
 	Buffer int
@@ -119,6 +123,9 @@ func (s *Server) init() {
 		}
 		if s.Logger == nil {
 			s.Logger = slog.Default()
+		}
+		if s.Gate == nil {
+			s.Gate = actions.NewGate(0, 0)
 		}
 		s.ctx, s.cancel = context.WithCancel(context.Background())
 	})
@@ -400,14 +407,18 @@ func (c *client) start(ctx context.Context, after int64) (*hub.Subscription, err
 	return sub, nil
 }
 
-// read reads requests until the connection fails; each action runs in its
-// own goroutine and answers through c.results.
+// read reads requests until the connection fails. Each action admitted by
+// the gate runs in its own goroutine (so at most the gate's bound per
+// connection) and answers through c.results; one beyond it is answered
+// busy at once. Answers wait for the writer, so a client that asks faster
+// than it reads its answers is slowed to the pace they are written.
 func (c *client) read(ctx context.Context, acts *sync.WaitGroup) {
 	s := c.s
 	c.conn.SetReadLimit(s.ReadLimit)
 	deadline := func() { _ = c.conn.SetReadDeadline(time.Now().Add(s.PingEvery * 3)) }
 	deadline()
 	c.conn.SetPongHandler(func(string) error { deadline(); return nil })
+	key := "stream " + c.conn.RemoteAddr().String()
 	for {
 		_, data, err := c.conn.ReadMessage()
 		if err != nil {
@@ -416,18 +427,26 @@ func (c *client) read(ctx context.Context, acts *sync.WaitGroup) {
 		deadline()
 		var req Request
 		if err := json.Unmarshal(data, &req); err != nil {
-			c.reply(hub.Message{Type: "action_result", Error: "request is not JSON: " + err.Error(), Code: "invalid"})
+			c.reply(ctx, hub.Message{Type: "action_result", Error: "request is not JSON: " + err.Error(), Code: "invalid"})
+			continue
+		}
+		done, err := s.Gate.Enter(key)
+		if err != nil {
+			c.log.Debug("stream: remote action refused", "type", req.Type, "err", err)
+			c.reply(ctx, hub.Message{Type: "action_result", ID: req.ID, Error: err.Error(), Code: ErrorCode(err)})
 			continue
 		}
 		acts.Add(1)
 		go func() {
 			defer acts.Done()
-			c.reply(c.act(ctx, req))
+			res := c.act(ctx, req)
+			done()
+			c.reply(ctx, res)
 		}()
 	}
 }
 
-func (c *client) reply(m hub.Message) {
+func (c *client) reply(ctx context.Context, m hub.Message) {
 	b, err := c.s.Hub.Guard().Marshal("action_result", m)
 	if err != nil {
 		c.log.Error("stream: encoding an action result", "id", m.ID, "err", err)
@@ -435,8 +454,7 @@ func (c *client) reply(m hub.Message) {
 	}
 	select {
 	case c.results <- b:
-	default:
-		c.log.Warn("stream: dropping an action result: the client is not reading")
+	case <-ctx.Done():
 	}
 }
 
@@ -483,6 +501,10 @@ func ErrorCode(err error) string {
 		return "not_configured"
 	case errors.Is(err, actions.ErrUpstream):
 		return "upstream"
+	case errors.Is(err, actions.ErrBusy):
+		return "busy"
+	case errors.Is(err, actions.ErrBudget):
+		return "budget_exhausted"
 	}
 	return "failed"
 }
@@ -492,6 +514,7 @@ var codeErrors = map[string]error{
 	"unknown_status": actions.ErrUnknownStatus, "unknown_agent": actions.ErrUnknownAgent,
 	"unknown_visitor": actions.ErrUnknownVisitor, "invalid": actions.ErrInvalid,
 	"not_configured": actions.ErrNotConfigured, "upstream": actions.ErrUpstream,
+	"busy": actions.ErrBusy, "budget_exhausted": actions.ErrBudget,
 }
 
 // lagOf is how long ago the event in an encoded message (as EncodeEvent

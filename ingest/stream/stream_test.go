@@ -387,3 +387,37 @@ func TestDisconnectedClientSaysSo(t *testing.T) {
 		t.Errorf("action while disconnected: %v", err)
 	}
 }
+
+// TestRemoteActionsBusyBeyondTheBound: with 4 of a terminal's actions in
+// flight (the API not answering), its fifth is answered busy at once, and
+// the client turns the code into actions.ErrBusy with the server's words
+// for the dashboard; the budget's code maps to actions.ErrBudget.
+func TestRemoteActionsBusyBeyondTheBound(t *testing.T) {
+	s := start(t, 0)
+	c, stop := runClient(t, s.http.URL)
+	defer stop()
+	waitCursor(t, c, s.hub.Cursor())
+	const alice = "058cbf51-1c1c-419c-bfe7-d02ff3188cc0"
+	s.api.SetFault(comm100test.Fault{Latency: time.Minute})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	for range 4 {
+		go func() { _, _ = c.SetAgentStatus(ctx, alice, "away") }()
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for s.stream.Gate.InFlight() != 4 {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d actions in flight, want 4", s.stream.Gate.InFlight())
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	_, err := c.SetAgentStatus(context.Background(), alice, "online")
+	var re *stream.RemoteError
+	if !errors.Is(err, actions.ErrBusy) || !errors.As(err, &re) || re.Code != "busy" ||
+		!strings.Contains(err.Error(), "busy: this client already has 4 actions in flight") {
+		t.Errorf("fifth action: %v", err)
+	}
+	if err := (&stream.RemoteError{Code: "budget_exhausted", Msg: "no call"}); !errors.Is(err, actions.ErrBudget) {
+		t.Error("budget_exhausted does not map to actions.ErrBudget")
+	}
+}

@@ -81,6 +81,12 @@ func (m *Metrics) Gauge(name, help string, fn func() float64) {
 	m.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: name, Help: help}, fn))
 }
 
+// Counter registers a counter read from fn at each scrape (counts kept
+// by the parts themselves: calls the budget refused, actions refused).
+func (m *Metrics) Counter(name, help string, fn func() float64) {
+	m.reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{Name: name, Help: help}, fn))
+}
+
 // Webhook counts a webhook answered with status.
 func (m *Metrics) Webhook(source, kind string, status int) {
 	m.webhooks.WithLabelValues(source, kind, strconv.Itoa(status)).Inc()
