@@ -629,6 +629,22 @@ func (j *Journal) LastSeq(ctx context.Context) (int64, error) {
 	return seq, nil
 }
 
+// Head returns the highest Seq ever assigned (0 if none): LastSeq, plus
+// records retention has deleted since. The next record this journal
+// appends gets Head()+1.
+func (j *Journal) Head(ctx context.Context) (int64, error) {
+	if j.closed.Load() {
+		return 0, ErrClosed
+	}
+	var seq int64
+	err := j.rdb.QueryRowContext(ctx,
+		"SELECT coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'events'), 0)").Scan(&seq)
+	if err != nil {
+		return 0, fmt.Errorf("journal: head: %w", j.readErr(err))
+	}
+	return seq, nil
+}
+
 // Stats returns the number of records and the payload bytes held. The
 // figures are kept by the writer as it commits and deletes, so Stats costs
 // no query.
