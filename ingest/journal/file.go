@@ -117,7 +117,7 @@ func (j *Journal) fileOK() {
 }
 
 // probeTick runs on the writer's probe ticker: it checks the file and,
-// if nothing was written for a probe interval or the last write failed,
+// if nothing was written lately or the last write failed,
 // probes that the journal can write.
 func (j *Journal) probeTick(ctx context.Context) {
 	if err := j.checkFile(); err != nil {
@@ -125,7 +125,9 @@ func (j *Journal) probeTick(ctx context.Context) {
 		return
 	}
 	j.fileOK()
-	if j.writeErr.Load() == nil && time.Since(j.w.lastWrite) < j.opts.ProbeEvery {
+	// Half an interval: a write just after the last tick does not put
+	// the next probe off by a whole interval more.
+	if j.writeErr.Load() == nil && time.Since(j.w.lastWrite) < j.opts.ProbeEvery/2 {
 		return // an append has just shown that writes work
 	}
 	j.probe(ctx)
