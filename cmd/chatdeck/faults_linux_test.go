@@ -3,10 +3,12 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -383,4 +385,32 @@ func TestRestartOnFullDiskIsUnhealthyAtOnce(t *testing.T) {
 		}
 	}
 	p.stop(t)
+}
+
+// TestStartOnFullDiskSaysSo: a server stopped cleanly (its WAL and shared
+// memory removed) cannot start again on a full disk, since SQLite cannot
+// make its shared memory file: it exits at once, non-zero, saying the
+// filesystem has no space, rather than serve unable to store.
+func TestStartOnFullDiskSaysSo(t *testing.T) {
+	state := t.TempDir()
+	mnt := smallTmpfs(t, state)
+	db := filepath.Join(mnt, "journal.db")
+	p := startServeEnv(t, state, []string{"CHATDECK_TOKEN=tok"}, "--db", db)
+	if a := postWebhook(http.DefaultClient, "http://"+p.addr, "tok", chatRequestBody("before")); a.status != 200 {
+		t.Fatalf("first webhook: %v", a)
+	}
+	p.stop(t)
+	fill(t, filepath.Join(mnt, "filler"))
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, binary, "serve", "--listen", "127.0.0.1:0", "--db", db)
+	cmd.Env = append(os.Environ(), "XDG_STATE_HOME="+state, "XDG_CONFIG_HOME="+filepath.Join(state, "config"),
+		"CHATDECK_TOKEN=tok", "CHATDECK_DB=", "COMM100_API_BASE=", "COMM100_ACCESS_TOKEN=")
+	out, err := cmd.CombinedOutput()
+	if ctx.Err() != nil || err == nil {
+		t.Fatalf("serve on a full disk: %v, want a non-zero exit at once:\n%s", err, out)
+	}
+	if !strings.Contains(string(out), "journal: open "+db) || !strings.Contains(string(out), "bytes free") {
+		t.Errorf("serve on a full disk says:\n%s\nwant the journal and the free space named", out)
+	}
 }

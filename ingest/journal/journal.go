@@ -323,6 +323,11 @@ func Open(ctx context.Context, opts Options) (*Journal, error) {
 	if err := j.open(ctx); err != nil {
 		j.closeDBs()
 		j.closeFiles()
+		// SQLite says "disk I/O error" when it cannot size its shared
+		// memory file on a full disk: say what the disk has.
+		if free, ok := freeSpace(filepath.Dir(path)); ok && free < 1<<20 {
+			return nil, fmt.Errorf("journal: open %s: %w (the filesystem holding it has %d bytes free)", path, err, free)
+		}
 		return nil, fmt.Errorf("journal: open %s: %w", path, err)
 	}
 	go j.notify()

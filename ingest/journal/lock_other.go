@@ -10,3 +10,6 @@ func lockWriter(string) (*os.File, error) { return nil, nil }
 
 // linkCount is unknown here.
 func linkCount(os.FileInfo) (uint64, bool) { return 0, false }
+
+// freeSpace is unknown here.
+func freeSpace(string) (int64, bool) { return 0, false }

@@ -75,3 +75,13 @@ func linkCount(fi os.FileInfo) (uint64, bool) {
 	}
 	return uint64(st.Nlink), true // its width differs by platform
 }
+
+// freeSpace is how many bytes an unprivileged writer may still use on
+// the filesystem holding dir.
+func freeSpace(dir string) (int64, bool) {
+	var st unix.Statfs_t
+	if err := unix.Statfs(dir, &st); err != nil {
+		return 0, false
+	}
+	return int64(st.Bavail) * int64(st.Bsize), true
+}
