@@ -3,10 +3,12 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -216,6 +218,14 @@ func TestFullDiskAnswers503(t *testing.T) {
 	}
 	filler.Close()
 
+	// /healthz finds out before any webhook does: the journal's write
+	// probe runs when nothing was written for a while (5 s).
+	waitUntil(t, 20*time.Second, "healthz to say unhealthy on the full disk before a webhook fails", func() (bool, string) {
+		code, status, problems := health(t, base)
+		return code == 503 && status == "unhealthy" && strings.Contains(fmt.Sprint(problems["journal"]), "full"),
+			fmt.Sprint(code, status, problems)
+	})
+
 	// A webhook with a large body cannot fit.
 	big := func(id string) []byte {
 		return []byte(`{"event":"chat_request","visitor":{"id":"` + id + `","chat_id":"` + id + `","status":0,"name":"` +
@@ -285,4 +295,122 @@ func TestFullDiskAnswers503(t *testing.T) {
 	}
 	p.stop(t)
 	time.Sleep(10 * time.Millisecond)
+}
+
+// smallTmpfs mounts a 4 MiB tmpfs under dir for the test, or skips.
+func smallTmpfs(t *testing.T, dir string) string {
+	t.Helper()
+	mnt := filepath.Join(dir, "small")
+	if err := os.Mkdir(mnt, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := syscall.Mount("tmpfs", mnt, "tmpfs", 0, "size=4m,mode=0700"); err != nil {
+		skipOrFail(t, "cannot mount a small tmpfs here (needs root or CAP_SYS_ADMIN): %v", err)
+	}
+	t.Cleanup(func() {
+		if err := syscall.Unmount(mnt, syscall.MNT_DETACH); err != nil {
+			t.Errorf("unmount %s: %v", mnt, err)
+		}
+	})
+	return mnt
+}
+
+// fill writes the file name until its filesystem has no byte left.
+func fill(t *testing.T, name string) {
+	t.Helper()
+	f, err := os.Create(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	for _, chunk := range []int{64 << 10, 4 << 10, 1} {
+		buf := make([]byte, chunk)
+		for {
+			if _, err := f.Write(buf); err != nil {
+				if !errors.Is(err, syscall.ENOSPC) {
+					t.Fatalf("filling: %v", err)
+				}
+				break
+			}
+		}
+	}
+}
+
+// TestRestartOnFullDiskIsUnhealthyAtOnce: a server dies (kill -9) and is
+// started again on a disk that filled up meanwhile. It starts (the
+// journal reads), and its first /healthz, before any webhook, says
+// unhealthy and that the disk is full (the write probe at start-up); the
+// first webhook gets 503. Once space is freed /healthz turns ok by itself
+// (the probe) and webhooks are taken; every one acknowledged is kept.
+func TestRestartOnFullDiskIsUnhealthyAtOnce(t *testing.T) {
+	state := t.TempDir()
+	mnt := smallTmpfs(t, state)
+	db := filepath.Join(mnt, "journal.db")
+	p := startServeEnv(t, state, []string{"CHATDECK_TOKEN=tok"}, "--webhook-rate", "0", "--db", db)
+	if a := postWebhook(http.DefaultClient, "http://"+p.addr, "tok", chatRequestBody("before")); a.status != 200 {
+		t.Fatalf("first webhook: %v", a)
+	}
+	if err := p.cmd.Process.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	<-p.done
+	fill(t, filepath.Join(mnt, "filler"))
+
+	p = startServeEnv(t, state, []string{"CHATDECK_TOKEN=tok"}, "--webhook-rate", "0", "--db", db)
+	base := "http://" + p.addr
+	if code, status, problems := health(t, base); code != 503 || status != "unhealthy" || !strings.Contains(fmt.Sprint(problems["journal"]), "full") {
+		t.Errorf("the first healthz after a restart on a full disk: %d %s %v, want 503 unhealthy, disk full", code, status, problems)
+	}
+	if a := postWebhook(http.DefaultClient, base, "tok", chatRequestBody("full")); a.status != 503 {
+		t.Errorf("a webhook on the full disk: %v, want 503", a)
+	}
+	if b := boardOf(t, p.addr, "tok"); len(b["queue"].([]any)) != 1 {
+		t.Errorf("the board on the full disk: %d waiting, want the 1 stored", len(b["queue"].([]any)))
+	}
+
+	if err := os.Remove(filepath.Join(mnt, "filler")); err != nil {
+		t.Fatal(err)
+	}
+	waitUntil(t, 20*time.Second, "healthz to turn ok once space is back", func() (bool, string) {
+		code, status, problems := health(t, base)
+		return code == 200 && status == "ok", fmt.Sprint(code, status, problems)
+	})
+	if a := postWebhook(http.DefaultClient, base, "tok", chatRequestBody("full")); a.status != 200 || a.json()["duplicate"] == true {
+		t.Errorf("the retry with space again: %v, want 200, new", a)
+	}
+	got := storedIDs(t, base, "tok")
+	for _, id := range []string{"before", "full"} {
+		if got[id] != 1 {
+			t.Errorf("%s stored %d times, want once", id, got[id])
+		}
+	}
+	p.stop(t)
+}
+
+// TestStartOnFullDiskSaysSo: a server stopped cleanly (its WAL and shared
+// memory removed) cannot start again on a full disk, since SQLite cannot
+// make its shared memory file: it exits at once, non-zero, saying the
+// filesystem has no space, rather than serve unable to store.
+func TestStartOnFullDiskSaysSo(t *testing.T) {
+	state := t.TempDir()
+	mnt := smallTmpfs(t, state)
+	db := filepath.Join(mnt, "journal.db")
+	p := startServeEnv(t, state, []string{"CHATDECK_TOKEN=tok"}, "--db", db)
+	if a := postWebhook(http.DefaultClient, "http://"+p.addr, "tok", chatRequestBody("before")); a.status != 200 {
+		t.Fatalf("first webhook: %v", a)
+	}
+	p.stop(t)
+	fill(t, filepath.Join(mnt, "filler"))
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, binary, "serve", "--listen", "127.0.0.1:0", "--db", db)
+	cmd.Env = append(os.Environ(), "XDG_STATE_HOME="+state, "XDG_CONFIG_HOME="+filepath.Join(state, "config"),
+		"CHATDECK_TOKEN=tok", "CHATDECK_DB=", "COMM100_API_BASE=", "COMM100_ACCESS_TOKEN=")
+	out, err := cmd.CombinedOutput()
+	if ctx.Err() != nil || err == nil {
+		t.Fatalf("serve on a full disk: %v, want a non-zero exit at once:\n%s", err, out)
+	}
+	if !strings.Contains(string(out), "journal: open "+db) || !strings.Contains(string(out), "bytes free") {
+		t.Errorf("serve on a full disk says:\n%s\nwant the journal and the free space named", out)
+	}
 }

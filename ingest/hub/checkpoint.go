@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"runtime/debug"
 	"time"
@@ -24,6 +25,11 @@ import (
 // board from the whole journal once, as before checkpoints. Anything wrong
 // with a checkpoint (undecodable, ahead of the journal) is logged and the
 // whole journal replayed: a checkpoint can only make start-up faster.
+
+// ErrBoardIncomplete is wrapped by Checkpoint when the board missed
+// records of the journal: a checkpoint of it would hide them from every
+// later start-up.
+var ErrBoardIncomplete = errors.New("the board missed journal records")
 
 // defaultCheckpointEvery is how often the board is saved when
 // Config.CheckpointEvery is zero.
@@ -99,10 +105,17 @@ func (h *Hub) Checkpoint(ctx context.Context) error {
 	h.saving.Lock()
 	defer h.saving.Unlock()
 	h.mu.RLock()
+	// The board's own cursor, never the journal's head: a checkpoint
+	// covers only what this board applied, and only when it applied
+	// every record up to it.
 	seq := h.board.Cursor()
 	if seq == h.savedSeq {
 		h.mu.RUnlock()
 		return nil
+	}
+	if h.missed != "" {
+		h.mu.RUnlock()
+		return fmt.Errorf("hub: checkpoint at %d: %w: %s", seq, ErrBoardIncomplete, h.missed)
 	}
 	st := h.board.State()
 	h.mu.RUnlock()

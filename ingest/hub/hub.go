@@ -56,6 +56,15 @@ type Hub struct {
 	// streaming is len(subs), readable without the lock.
 	streaming atomic.Int64
 
+	// next is the Seq the board expects to apply next (under mu): the
+	// journal hands its records over in Seq order, one after another, so
+	// another Seq means records the board never applied (written by
+	// another process, or lost by a failed OnCommit). missed then says
+	// which, and no checkpoint is saved (checkpoint.go): one would cover
+	// them, and every start-up after would miss them too.
+	next   int64
+	missed string
+
 	// Checkpoints (checkpoint.go): saving serialises saves; savedSeq is
 	// the cursor saved last (under saving, or before the hub is shared).
 	fingerprint string
@@ -97,6 +106,12 @@ func Open(ctx context.Context, cfg Config) (*Hub, error) {
 		_ = j.Close()
 		return nil, fmt.Errorf("hub: replay: %w", err)
 	}
+	head, err := j.Head(ctx)
+	if err != nil {
+		_ = j.Close()
+		return nil, fmt.Errorf("hub: %w", err)
+	}
+	h.next = head + 1
 	if cfg.CheckpointEvery >= 0 {
 		every := cfg.CheckpointEvery
 		if every == 0 {
@@ -266,7 +281,11 @@ func (h *Hub) applyCommitted(recs []journal.Record) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	for i, ev := range evs {
+		if ev.Seq != h.next {
+			h.missedLocked(ev.Seq)
+		}
 		h.board.Apply(ev)
+		h.next = ev.Seq + 1
 		if len(h.subs) == 0 {
 			continue
 		}
@@ -281,6 +300,19 @@ func (h *Hub) applyCommitted(recs []journal.Record) {
 		}
 	}
 	h.notifyLocked()
+}
+
+// missedLocked notes that the board was handed seq when it expected
+// h.next. h.mu must be held.
+func (h *Hub) missedLocked(seq int64) {
+	what := fmt.Sprintf("the board expected journal cursor %d but got %d", h.next, seq)
+	if seq > h.next {
+		what = fmt.Sprintf("the board never applied journal cursors %d to %d (written by another process?)", h.next, seq-1)
+	}
+	h.log.Error("hub: the board is missing events: checkpoints stop, the next start-up replays them", "problem", what)
+	if h.missed == "" {
+		h.missed = what + "; checkpoints are off and a restart rebuilds the board"
+	}
 }
 
 // encode is StreamMessage, logging a failure (the event is then not
@@ -440,6 +472,11 @@ func (h *Hub) Health(ctx context.Context) (problems map[string]string, unhealthy
 		problems["journal"] = err.Error()
 		unhealthy = true
 	}
+	h.mu.RLock()
+	if h.missed != "" {
+		problems["board"] = h.missed
+	}
+	h.mu.RUnlock()
 	for src, p := range h.Polls() {
 		if p.LastError != "" {
 			msg := p.LastError

@@ -190,6 +190,12 @@ type Options struct {
 	// Now is the clock for retention; default time.Now. Append also uses
 	// it for a Record whose ReceivedAt is zero.
 	Now func() time.Time
+	// ProbeEvery is how often the writer checks that the path still names
+	// the open file and, when nothing was written for that long or the
+	// last write failed, that the journal can write (a one-row
+	// transaction); default 5s, negative: never (Open probes once
+	// anyway).
+	ProbeEvery time.Duration
 	// Logger receives retention and failure reports; default slog.Default().
 	Logger *slog.Logger
 
@@ -248,6 +254,15 @@ type Journal struct {
 	// the journal cannot store while appends fail.
 	writeErr atomic.Pointer[writeFailure]
 
+	// lock holds the single-writer lock (lock_unix.go) while open; file is
+	// the journal's own descriptor on the database, its identity
+	// (file.go). Both are closed after the databases.
+	lock *os.File
+	file *os.File
+	// rescued is where the content of a journal deleted under the
+	// process was saved (file.go), nil until then.
+	rescued atomic.Pointer[string]
+
 	w writer // state owned by the writer goroutine
 }
 
@@ -268,6 +283,9 @@ func Open(ctx context.Context, opts Options) (*Journal, error) {
 	}
 	if opts.BusyTimeout == 0 {
 		opts.BusyTimeout = defaultBusyTimeout
+	}
+	if opts.ProbeEvery == 0 {
+		opts.ProbeEvery = defaultProbeEvery
 	}
 	if opts.retentionChunk == 0 {
 		opts.retentionChunk = defaultRetentionChunk
@@ -297,8 +315,19 @@ func Open(ctx context.Context, opts Options) (*Journal, error) {
 		notified:    make(chan struct{}),
 		replayChunk: replayChunk,
 	}
+	// One journal has one writer: a second process would interleave its
+	// records with this one's and each board would miss the other's.
+	if j.lock, err = lockWriter(path); err != nil {
+		return nil, fmt.Errorf("journal: open %s: %w", path, err)
+	}
 	if err := j.open(ctx); err != nil {
 		j.closeDBs()
+		j.closeFiles()
+		// SQLite says "disk I/O error" when it cannot size its shared
+		// memory file on a full disk: say what the disk has.
+		if free, ok := freeSpace(filepath.Dir(path)); ok && free < 1<<20 {
+			return nil, fmt.Errorf("journal: open %s: %w (the filesystem holding it has %d bytes free)", path, err, free)
+		}
 		return nil, fmt.Errorf("journal: open %s: %w", path, err)
 	}
 	go j.notify()
@@ -321,6 +350,9 @@ func (j *Journal) open(ctx context.Context) error {
 	j.wdb.SetConnMaxLifetime(0)
 	j.wdb.SetConnMaxIdleTime(0)
 	if err := j.migrate(ctx); err != nil {
+		return err
+	}
+	if err := j.openIdentity(); err != nil {
 		return err
 	}
 	if err := j.loadCounters(ctx); err != nil {
@@ -346,6 +378,9 @@ func (j *Journal) open(ctx context.Context) error {
 		}
 		j.retainStep(ctx)
 	}
+	// Health tells the truth from the start: a journal that cannot write
+	// (a full disk, say) is reported before the first append fails.
+	j.probe(ctx)
 	return nil
 }
 
@@ -376,6 +411,10 @@ func dsn(path string, busy time.Duration, writer bool) string {
 		q.Set("_txlock", "immediate")
 	} else {
 		q.Add("_pragma", "query_only(1)")
+		// A reader never creates the file: one opened after the journal's
+		// file was deleted would otherwise leave an empty database at the
+		// path (file.go).
+		q.Set("mode", "rw")
 	}
 	// url.URL escapes '?', '#', '%' and spaces in the path, which SQLite's
 	// URI parser decodes again.
@@ -595,6 +634,22 @@ func (j *Journal) LastSeq(ctx context.Context) (int64, error) {
 	return seq, nil
 }
 
+// Head returns the highest Seq ever assigned (0 if none): LastSeq, plus
+// records retention has deleted since. The next record this journal
+// appends gets Head()+1.
+func (j *Journal) Head(ctx context.Context) (int64, error) {
+	if j.closed.Load() {
+		return 0, ErrClosed
+	}
+	var seq int64
+	err := j.rdb.QueryRowContext(ctx,
+		"SELECT coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'events'), 0)").Scan(&seq)
+	if err != nil {
+		return 0, fmt.Errorf("journal: head: %w", j.readErr(err))
+	}
+	return seq, nil
+}
+
 // Stats returns the number of records and the payload bytes held. The
 // figures are kept by the writer as it commits and deletes, so Stats costs
 // no query.
@@ -620,6 +675,9 @@ type writeFailure struct {
 func (j *Journal) Ping(ctx context.Context) error {
 	if j.closed.Load() {
 		return ErrClosed
+	}
+	if err := j.checkFile(); err != nil {
+		return fmt.Errorf("journal: ping: %w: %w", ErrUnavailable, err)
 	}
 	if f := j.writeErr.Load(); f != nil {
 		return fmt.Errorf("journal: ping: the last write failed at %s: %w", f.at.UTC().Format(time.RFC3339), f.err)
@@ -653,11 +711,23 @@ func (j *Journal) Close() error {
 		close(j.quit)
 		<-j.done
 		err = j.closeDBs()
+		j.closeFiles()
 		if err != nil {
 			err = fmt.Errorf("journal: close: %w", err)
 		}
 	})
 	return err
+}
+
+// closeFiles closes the identity descriptor, then releases the writer
+// lock. The databases must be closed first.
+func (j *Journal) closeFiles() {
+	if j.file != nil {
+		j.file.Close()
+	}
+	if j.lock != nil {
+		j.lock.Close()
+	}
 }
 
 // closeDBs closes the prepared statements and both databases.

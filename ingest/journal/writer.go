@@ -35,6 +35,9 @@ type writer struct {
 	stmtLatest *sql.Stmt
 
 	ret retention
+
+	fileErr   string    // why the path does not name the open file, "" while it does (file.go)
+	lastWrite time.Time // the latest successful commit
 }
 
 // retention is the progress of one retention run. A run deletes at most
@@ -86,6 +89,12 @@ func (j *Journal) run() {
 	ctx := context.Background() // a batch once taken is finished, even by Close
 	tick := time.NewTicker(j.opts.RetentionEvery)
 	defer tick.Stop()
+	var probe <-chan time.Time
+	if j.opts.ProbeEvery > 0 {
+		t := time.NewTicker(j.opts.ProbeEvery)
+		defer t.Stop()
+		probe = t.C
+	}
 	batch := make([]*request, 0, j.opts.MaxBatch)
 	for {
 		var first *request
@@ -107,6 +116,9 @@ func (j *Journal) run() {
 			case first = <-j.reqs:
 			case <-tick.C:
 				j.startRetention()
+				continue
+			case <-probe:
+				j.probeTick(ctx)
 				continue
 			}
 		}
@@ -135,6 +147,18 @@ func (j *Journal) process(ctx context.Context, batch []*request) {
 	if j.opts.onBatch != nil {
 		j.opts.onBatch(len(batch))
 	}
+	// Acknowledged means committed to the file the path names: a commit to
+	// a file deleted or replaced under the process would be lost at the
+	// next start.
+	if err := j.checkFile(); err != nil {
+		j.fileProblem(ctx, err)
+		err = fmt.Errorf("journal: append: %w: %w", ErrUnavailable, err)
+		for _, r := range batch {
+			r.resp <- result{err: err}
+		}
+		return
+	}
+	j.fileOK()
 	stored, results, err := j.commit(ctx, batch)
 	if err != nil {
 		err = fmt.Errorf("journal: append: %w: %w", ErrUnavailable, err)
@@ -146,6 +170,18 @@ func (j *Journal) process(ctx context.Context, batch []*request) {
 		return
 	}
 	j.writeErr.Store(nil)
+	j.w.lastWrite = time.Now()
+	if err := j.checkFile(); err != nil {
+		// The file went while the batch was committed. The records are in
+		// the open file, so the board shows them (it mirrors that file),
+		// but none is acknowledged: the senders retry, and a retry is
+		// stored once wherever the path leads.
+		j.fileProblem(ctx, err)
+		err = fmt.Errorf("journal: append: %w: %w", ErrUnavailable, err)
+		for i := range results {
+			results[i] = result{err: err}
+		}
+	}
 	// OnCommit runs on the notifier, while the writer commits the next
 	// batch: a board to update and events to encode do not hold up the
 	// journal. The waiters are answered after it, in commit order.
