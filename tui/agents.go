@@ -23,6 +23,9 @@ func newAgentsPane(c *Context) Pane {
 	p := &agentsPane{}
 	p.Context = c
 	p.Empty = "  no agents known yet"
+	p.Place = "the list of agents"
+	p.Ident = func(a *board.Agent) string { return identity(a.Source, a.ID) }
+	p.Label = func(a *board.Agent) string { return nameOr(a.Name, a.ID) }
 	p.Columns = []Column[board.Agent]{
 		{Title: "STATUS", Width: 13, Cell: p.statusCell},
 		{Title: "NAME", Width: 20, Cell: func(a *board.Agent) Cell { return Cell{Text: nameOr(a.Name, a.ID)} }},
@@ -71,15 +74,24 @@ func (p *agentsPane) Count() (int, bool) { return p.count, true }
 func (p *agentsPane) Load(b *board.Board, focused bool) {
 	filter := strings.ToLower(p.filter)
 	fetch := func(offset, limit int) (int, []board.Agent) { return b.AgentsWhere(nil, offset, limit) }
+	var keep func(a *board.Agent) bool
 	if filter != "" {
-		keep := func(a *board.Agent) bool {
+		keep = func(a *board.Agent) bool {
 			return matches(filter, a.Name, a.Email, a.StatusName, string(a.Status), string(a.Source), a.ID)
 		}
 		fetch = func(offset, limit int) (int, []board.Agent) { return b.AgentsWhere(keep, offset, limit) }
 	}
+	scan := func(visit func(*board.Agent)) {
+		b.AgentsWhere(func(a *board.Agent) bool {
+			if keep == nil || keep(a) {
+				visit(a)
+			}
+			return false
+		}, 0, 0)
+	}
 	p.count = b.AgentCount()
 	if focused {
-		p.List.Load(fetch)
+		p.List.Load(fetch, scan)
 	}
 }
 

@@ -21,6 +21,9 @@ func newChatsPane(c *Context) Pane {
 	p := &chatsPane{}
 	p.Context = c
 	p.Empty = "  no chats yet"
+	p.Place = "the list of chats"
+	p.Ident = func(c *board.ChatSummary) string { return identity(c.Source, c.ID) }
+	p.Label = func(c *board.ChatSummary) string { return "the chat with " + nameOr(c.Visitor, c.ID) }
 	p.Columns = []Column[board.ChatSummary]{
 		{Title: "STATE", Width: 8, Cell: func(c *board.ChatSummary) Cell {
 			st := &p.Theme.Dim
@@ -57,16 +60,25 @@ func (p *chatsPane) Count() (int, bool) { return p.count, true }
 func (p *chatsPane) Load(b *board.Board, focused bool) {
 	filter := strings.ToLower(p.filter)
 	fetch := func(offset, limit int) (int, []board.ChatSummary) { return b.ChatSummariesWhere(nil, offset, limit) }
+	var keep func(c *board.ChatSummary) bool
 	if filter != "" || p.Dept != "" {
-		keep := func(c *board.ChatSummary) bool {
+		keep = func(c *board.ChatSummary) bool {
 			return p.deptOK(c.Department) && matches(filter, c.Visitor, strings.Join(c.Agents, " "), c.Department,
 				string(c.State), string(c.Source), c.LastMessage, c.ID)
 		}
 		fetch = func(offset, limit int) (int, []board.ChatSummary) { return b.ChatSummariesWhere(keep, offset, limit) }
 	}
 	p.count = b.Metrics(p.Now).ActiveChats
+	scan := func(visit func(*board.ChatSummary)) {
+		b.ChatSummariesWhere(func(c *board.ChatSummary) bool {
+			if keep == nil || keep(c) {
+				visit(c)
+			}
+			return false
+		}, 0, 0)
+	}
 	if focused {
-		p.List.Load(fetch)
+		p.List.Load(fetch, scan)
 	}
 }
 

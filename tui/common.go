@@ -47,8 +47,8 @@ type rowRef struct {
 	Label  string
 }
 
-// key is the identity of the thing, whatever its label.
-func (r rowRef) key() string { return string(r.Source) + "\x00" + r.ID }
+// identity is a thing's identity on the board, whatever its label or row.
+func identity(s event.Source, id string) string { return string(s) + "\x00" + id }
 
 // layout is the screen's geometry, computed once per size (and header
 // height) and handed down: every component draws in, and every mouse

@@ -2,9 +2,11 @@ package tui
 
 // Test helpers that reach into the root's components.
 
-func (m Model) queuePane() *queuePane           { return m.panes[m.paneByID("queue")].(*queuePane) }
-func (m Model) agentsPane() *agentsPane         { return m.panes[m.paneByID("agents")].(*agentsPane) }
-func (m Model) transcriptPane() *transcriptPane { return m.panes[m.paneByID("transcript")].(*transcriptPane) }
+func (m Model) queuePane() *queuePane   { return m.panes[m.paneByID("queue")].(*queuePane) }
+func (m Model) agentsPane() *agentsPane { return m.panes[m.paneByID("agents")].(*agentsPane) }
+func (m Model) transcriptPane() *transcriptPane {
+	return m.panes[m.paneByID("transcript")].(*transcriptPane)
+}
 
 // total is the focused list's rows, after filters.
 func (m Model) total() int {

@@ -1,6 +1,7 @@
 package tui
 
 import (
+	"strconv"
 	"strings"
 	"time"
 
@@ -49,6 +50,11 @@ func newInboxPane(c *Context) Pane {
 	p := &inboxPane{}
 	p.Context = c
 	p.Empty = "  nothing in the inbox"
+	p.Place = "the inbox"
+	p.Ident = func(r *inboxRow) string {
+		return identity(r.Source, strconv.FormatInt(r.At.UnixNano(), 36)+"\x00"+r.Type+"\x00"+r.Who)
+	}
+	p.Label = func(r *inboxRow) string { return r.Type + " from " + nameOr(r.Who, string(r.Source)) }
 	p.Columns = []Column[inboxRow]{
 		{Title: "WHEN", Width: 9, Cell: func(r *inboxRow) Cell { return Cell{Text: r.At.In(p.Now.Location()).Format("15:04:05")} }},
 		{Title: "TYPE", Width: 13, Cell: func(r *inboxRow) Cell {
@@ -105,7 +111,15 @@ func (p *inboxPane) Load(b *board.Board, focused bool) {
 	filter := strings.ToLower(p.filter)
 	p.count = b.FeedLen()
 	if focused {
-		p.List.Load(func(offset, limit int) (int, []inboxRow) { return feedPage(b, filter, offset, limit) })
+		p.List.Load(func(offset, limit int) (int, []inboxRow) { return feedPage(b, filter, offset, limit) },
+			func(visit func(*inboxRow)) {
+				b.Feed(func(it *board.FeedItem) bool {
+					if r := inboxRowOf(it); matches(filter, r.Type, r.Who, r.Text, string(r.Source)) {
+						visit(&r)
+					}
+					return true
+				})
+			})
 	}
 }
 

@@ -27,36 +27,113 @@ type Column[T any] struct {
 	Cell  func(row *T) Cell
 }
 
+// scanFunc calls visit with every row the list shows (after filters), in
+// order: how the list finds where its selected row went.
+type scanFunc[T any] func(visit func(*T))
+
 // fetchFunc reads a page of a list's rows from the board: how many rows
 // there are (after filters) and those from offset, at most limit.
 type fetchFunc[T any] func(offset, limit int) (total int, page []T)
 
 // List is a scrolling, selectable table of rows of type T, drawn from its
 // column spec. It holds only the rows on screen.
+//
+// The selection follows the row's identity, not its number: while rows
+// re-sort, arrive or leave, the same chat, agent or visitor stays
+// selected; if it leaves the list, the row that takes its place (or the
+// last) is selected and Notice says so.
 type List[T any] struct {
 	Common
 	Columns []Column[T]
 	// Empty is shown when there are no rows.
 	Empty string
+	// Ident is a row's identity; Label its name in notices.
+	Ident, Label func(*T) string
+	// Place is the list's name in notices ("the queue").
+	Place string
 
-	rows   []T
-	total  int
-	cursor int // the selected row, among all rows
-	offset int // the first row shown
+	rows     []T
+	total    int
+	cursor   int    // the selected row, among all rows
+	offset   int    // the first row shown
+	sel      string // the selected row's identity; "" follows the cursor
+	selLabel string
+	notice   string
 }
 
 // bodyHeight is the rows a page shows: the pane less its header line.
 func (l *List[T]) bodyHeight() int { return max(l.Height-1, 1) }
 
-// Load reads the page that keeps the cursor on screen.
-func (l *List[T]) Load(fetch fetchFunc[T]) {
+// Load reads the page that keeps the selected row on screen. When that
+// row is not where it was, it is looked for on the page, then with scan
+// (once per move, O(rows)); the steady frame reads only the page.
+func (l *List[T]) Load(fetch fetchFunc[T], scan scanFunc[T]) {
 	h := l.bodyHeight()
 	from := l.offset
 	l.total, l.rows = fetch(l.offset, h)
+	gone := false
+	if l.sel != "" && l.Ident != nil {
+		if r, ok := l.Selected(); !ok || l.Ident(r) != l.sel {
+			at := l.find(scan)
+			if at >= 0 {
+				l.cursor = at
+			} else {
+				gone = true // the row now at its place is its neighbour
+			}
+		}
+	}
 	l.window()
 	if l.offset != from {
 		l.total, l.rows = fetch(l.offset, h)
 	}
+	l.remember(gone)
+}
+
+// find is where the selected row is now, or -1.
+func (l *List[T]) find(scan scanFunc[T]) int {
+	for i := range l.rows {
+		if l.Ident(&l.rows[i]) == l.sel {
+			return l.offset + i
+		}
+	}
+	if scan == nil {
+		return -1
+	}
+	at, i := -1, 0
+	scan(func(r *T) {
+		if at < 0 && l.Ident(r) == l.sel {
+			at = i
+		}
+		i++
+	})
+	return at
+}
+
+// remember notes the selected row's identity, and the notice if the one
+// before it left.
+func (l *List[T]) remember(gone bool) {
+	r, ok := l.Selected()
+	if gone {
+		l.notice = l.selLabel + " is no longer in " + l.Place
+		if ok && l.Label != nil {
+			l.notice += ": selected " + l.Label(r)
+		}
+	}
+	l.sel, l.selLabel = "", ""
+	if ok && l.Ident != nil {
+		l.sel = l.Ident(r)
+		if l.Label != nil {
+			l.selLabel = l.Label(r)
+		}
+	}
+}
+
+// Notice is what happened to the selection at the last Load, once: "" if
+// nothing worth saying.
+func (l *List[T]) Notice() string {
+	n := l.notice
+	l.notice = ""
+	return n
 }
 
 // window clamps the cursor to the rows and scrolls to keep it shown.
@@ -73,7 +150,7 @@ func (l *List[T]) window() {
 }
 
 // Reset puts the cursor back on the first row.
-func (l *List[T]) Reset() { l.cursor, l.offset = 0, 0 }
+func (l *List[T]) Reset() { l.cursor, l.offset, l.sel = 0, 0, "" }
 
 // Selected is the row under the cursor.
 func (l *List[T]) Selected() (*T, bool) {
@@ -92,7 +169,7 @@ func (l *List[T]) Rows() []T { return l.rows }
 
 // Move moves the cursor by d rows.
 func (l *List[T]) Move(d int) {
-	l.cursor = max(l.cursor+d, 0)
+	l.cursor, l.sel = max(l.cursor+d, 0), ""
 }
 
 // Update handles the movement keys, the wheel and clicks on rows.
@@ -128,7 +205,7 @@ func (l *List[T]) Update(msg tea.Msg) bool {
 	case tea.MouseClickMsg:
 		// Y is relative to the pane: line 0 is the column header.
 		if row := msg.Y - 1; row >= 0 && row < l.bodyHeight() {
-			l.cursor = l.offset + row
+			l.cursor, l.sel = l.offset+row, ""
 		}
 		return true
 	}

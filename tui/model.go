@@ -88,6 +88,7 @@ type Model struct {
 	flashErr bool
 	flashAt  time.Time
 	alerting map[string]bool // alerts currently raised
+	notice   string          // what the last read did to the selection
 	snap     snapshot
 }
 
@@ -231,11 +232,13 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		}
 		m.refresh()
 		alert := m.checkAlerts()
+		m.sayNotice()
 		return m, tea.Batch(m.tick(), alert)
 	case changedMsg:
 		m.ctx.Now = m.opt.Now()
 		m.refresh()
 		alert := m.checkAlerts()
+		m.sayNotice()
 		return m, tea.Batch(m.waitChange(), alert)
 	case actionMsg:
 		delete(m.ctx.Pending, msg.agent)
@@ -281,6 +284,20 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 
 func (m *Model) setFlash(s string, isErr bool) {
 	m.flash, m.flashErr, m.flashAt = s, isErr, m.opt.Now()
+}
+
+// sayNotice shows what the last read did to the selection, before an
+// alert raised in the same frame.
+func (m *Model) sayNotice() {
+	if m.notice == "" {
+		return
+	}
+	if m.flash != "" && m.flashAt.Equal(m.opt.Now()) && m.flashErr {
+		m.flash = m.notice + "  " + m.flash
+	} else {
+		m.setFlash(m.notice, false)
+	}
+	m.notice = ""
 }
 
 // key routes a key: to the prompt or the picker when open, then the
@@ -431,7 +448,7 @@ func (m *Model) startStatus(ag rowRef, status string) tea.Cmd {
 		return nil
 	}
 	m.ctx.Pending[ag.ID] = status
-	m.setFlash(fmt.Sprintf("… setting %s to %s", ag.Label, status), false)
+	m.setFlash(fmt.Sprintf("→ %s: %s…", ag.Label, status), false)
 	acts, ctx := m.opt.Actions, m.opt.Context
 	return func() tea.Msg {
 		c, cancel := context.WithTimeout(ctx, 30*time.Second)
@@ -490,6 +507,11 @@ func (m *Model) refresh() {
 	})
 	s.polls = m.opt.Source.Polls()
 	m.snap = s
+	if n, ok := m.focused().(interface{ Notice() string }); ok {
+		if text := n.Notice(); text != "" {
+			m.notice = text
+		}
+	}
 }
 
 // cycleDepartment steps the department filter through the departments on

@@ -311,7 +311,7 @@ func TestStatusChangePendingThenConfirmed(t *testing.T) {
 	m = press(m, "2") // agents: Ann (online), Bob (away), ...
 	next, cmd := m.Update(tea.KeyPressMsg{Code: 'a', Text: "a"})
 	m = next.(Model)
-	if s := screen(m); !strings.Contains(s, "→ away…") || !strings.Contains(s, "setting Ann to away") {
+	if s := screen(m); !strings.Contains(s, "→ away…") || !strings.Contains(s, "→ Ann: away…") {
 		t.Fatalf("no pending shown:\n%s", s)
 	}
 	close(rec.gate)

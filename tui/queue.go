@@ -22,6 +22,9 @@ func newQueuePane(c *Context) Pane {
 	p := &queuePane{}
 	p.Context = c
 	p.Empty = "  nobody is waiting"
+	p.Place = "the queue"
+	p.Ident = func(e *board.QueueEntry) string { return identity(e.Source, e.ID) }
+	p.Label = func(e *board.QueueEntry) string { return nameOr(e.Name, e.ID) }
 	p.Columns = []Column[board.QueueEntry]{
 		{Title: "WAIT", Width: 8, Cell: func(e *board.QueueEntry) Cell {
 			w := queueWait(e)
@@ -65,15 +68,24 @@ func (p *queuePane) Count() (int, bool) { return p.count, true }
 func (p *queuePane) Load(b *board.Board, focused bool) {
 	now, filter := p.Now, strings.ToLower(p.filter)
 	fetch := func(offset, limit int) (int, []board.QueueEntry) { return b.QueueLen(), b.Queue(now, offset, limit) }
+	var keep func(e *board.QueueEntry) bool
 	if filter != "" || p.Dept != "" {
-		keep := func(e *board.QueueEntry) bool {
+		keep = func(e *board.QueueEntry) bool {
 			return p.deptOK(e.Department) && matches(filter, e.Name, e.Email, e.Department, e.FirstMessage, string(e.Source), e.ID)
 		}
 		fetch = func(offset, limit int) (int, []board.QueueEntry) { return b.QueueWhere(now, keep, offset, limit) }
 	}
+	scan := func(visit func(*board.QueueEntry)) {
+		b.QueueWhere(now, func(e *board.QueueEntry) bool {
+			if keep == nil || keep(e) {
+				visit(e)
+			}
+			return false
+		}, 0, 0)
+	}
 	p.count = b.QueueLen()
 	if focused {
-		p.List.Load(fetch)
+		p.List.Load(fetch, scan)
 	}
 }
 
