@@ -89,9 +89,11 @@ func (p *agentsPane) Load(b *board.Board, focused bool) {
 			return false
 		}, 0, 0)
 	}
-	p.count = b.AgentCount()
 	if focused {
 		p.List.Load(fetch, scan)
+		p.count = p.Total()
+	} else {
+		p.count, _ = fetch(0, 0)
 	}
 }
 

@@ -68,7 +68,6 @@ func (p *chatsPane) Load(b *board.Board, focused bool) {
 		}
 		fetch = func(offset, limit int) (int, []board.ChatSummary) { return b.ChatSummariesWhere(keep, offset, limit) }
 	}
-	p.count = b.Metrics(p.Now).ActiveChats
 	scan := func(visit func(*board.ChatSummary)) {
 		b.ChatSummariesWhere(func(c *board.ChatSummary) bool {
 			if keep == nil || keep(c) {
@@ -79,6 +78,9 @@ func (p *chatsPane) Load(b *board.Board, focused bool) {
 	}
 	if focused {
 		p.List.Load(fetch, scan)
+		p.count = p.Total()
+	} else {
+		p.count, _ = fetch(0, 0)
 	}
 }
 
@@ -103,6 +105,7 @@ func (p *chatsPane) Update(msg tea.Msg) (bool, intent) {
 	return p.List.Update(msg), nil
 }
 
+func (p *chatsPane) byDepartment()      {}
 func (p *chatsPane) SetFilter(f string) { p.filter = f; p.Reset() }
 func (p *chatsPane) Filter() string     { return p.filter }
 func (p *chatsPane) Status() string     { return p.Position() }

@@ -22,6 +22,30 @@ type snapshot struct {
 	polls         map[event.Source]board.PollState
 	statusOptions []string
 	overCapacity  []string
+	dept          *deptFigures // the department filter's own numbers, when one is set
+}
+
+// deptFigures are the headline numbers the department filter narrows: the
+// board's other figures (service level, ASA, agents, utilisation, CSAT,
+// abandonment, today) are kept for all departments together.
+type deptFigures struct {
+	name        string
+	queue       int
+	longestWait float64
+	active      int
+}
+
+// readDept computes the department's figures from its rows.
+func readDept(b *board.Board, now time.Time, dept string) *deptFigures {
+	d := &deptFigures{name: dept}
+	in := func(s string) bool { return strings.EqualFold(s, dept) }
+	var first []board.QueueEntry
+	d.queue, first = b.QueueWhere(now, func(e *board.QueueEntry) bool { return in(e.Department) }, 0, 1)
+	if len(first) > 0 {
+		d.longestWait = first[0].WaitSeconds
+	}
+	d.active, _ = b.ChatSummariesWhere(func(c *board.ChatSummary) bool { return c.State == board.Active && in(c.Department) }, 0, 0)
+	return d
 }
 
 // header is the sources line and the headline numbers.
@@ -33,15 +57,23 @@ type header struct {
 	remote       bool
 }
 
-// Lines is the header: the sources, then the numbers (or, while a remote
-// server is unreachable, a banner that says so).
+// Lines is the header: the sources, then the numbers, wrapped onto as
+// many lines as the width needs (or, while a remote server is
+// unreachable, a banner that says so).
 func (h *header) Lines() []string {
-	numbers := h.numbers()
 	if h.remote && !h.conn.Connected {
-		numbers = h.Theme.Alert.Reverse(true).Render(fit(fmt.Sprintf(" SERVER UNREACHABLE since %s: the board below is stale. Reconnecting (attempt %d)… %s",
-			h.conn.Since.In(h.Now.Location()).Format("15:04:05"), h.conn.Attempt, h.conn.Err), h.Width))
+		return []string{h.sources(), h.Theme.Alert.Reverse(true).Render(fit(fmt.Sprintf(" SERVER UNREACHABLE since %s: the board below is stale. Reconnecting (attempt %d)… %s",
+			h.conn.Since.In(h.Now.Location()).Format("15:04:05"), h.conn.Attempt, h.conn.Err), h.Width))}
 	}
-	return []string{h.sources(), numbers}
+	return append([]string{h.sources()}, h.numbers()...)
+}
+
+// Rows is how many lines Lines has at width w.
+func (h *header) Rows(w int) int {
+	if h.remote && !h.conn.Connected {
+		return 2
+	}
+	return 1 + len(wrapChips(h.chips(), w))
 }
 
 func (h *header) sources() string {
@@ -121,34 +153,54 @@ func (h *header) chips() []string {
 	} else if u != nil && *u >= 0.75 {
 		utilStyle = t.Warn
 	}
+	queue, active := mt.QueueLength, mt.ActiveChats
+	if d := h.snap.dept; d != nil {
+		queue, active = d.queue, d.active
+		wait = time.Duration(d.longestWait * float64(time.Second))
+	}
 	qStyle := t.Bold
-	if mt.QueueLength > 0 && mt.AgentsOnline == 0 {
+	if queue > 0 && mt.AgentsOnline == 0 {
 		qStyle = t.Alert
 	}
-	return []string{
-		"Queue " + qStyle.Render(fmt.Sprint(mt.QueueLength)),
-		"Wait " + waitStyle.Render(dur(wait)),
+	var (
+		qc = "Queue " + qStyle.Render(fmt.Sprint(queue))
+		wc = "Wait " + waitStyle.Render(dur(wait))
+		ac = "Active " + t.Bold.Render(fmt.Sprint(active))
+	)
+	site := []string{
 		"SL " + slStyle.Render(pct(mt.Window.ServiceLevel)) + t.Dim.Render("/"+fmt.Sprintf("%.0fs", mt.SLTargetSeconds)),
 		"ASA " + t.Bold.Render(secs(mt.Window.ASASeconds)),
-		"Active " + t.Bold.Render(fmt.Sprint(mt.ActiveChats)),
 		"Agents " + t.OK.Render(fmt.Sprint(mt.AgentsOnline)) + "/" + t.Warn.Render(fmt.Sprint(mt.AgentsAway)) + "/" + fmt.Sprint(mt.AgentsTotal),
 		"Util " + utilStyle.Render(pct(mt.Utilisation)),
 		"CSAT " + t.Bold.Render(pct(mt.Window.CSATShare)),
 		"Aband " + t.Bold.Render(pct(mt.Window.AbandonmentRate)),
 		"Today " + t.Dim.Render(fmt.Sprintf("%d chats, SL %s", mt.Today.Answered+mt.Today.Abandoned, pct(mt.Today.ServiceLevel))),
 	}
+	if d := h.snap.dept; d != nil {
+		// The department's own numbers first, then, said so, the rest
+		// for all departments: the board keeps those site-wide.
+		return append([]string{t.Info.Render(d.name+":") + " " + qc, wc, ac, t.Dim.Render("│ all departments:") + " " + site[0]}, site[1:]...)
+	}
+	return append([]string{qc, wc, site[0], site[1], ac}, site[2:]...)
 }
 
-func (h *header) numbers() string {
-	out := ""
-	for _, c := range h.chips() {
-		if out != "" && lipgloss.Width(out)+2+lipgloss.Width(c) > h.Width {
-			break
+// numbers is the chips wrapped to the width.
+func (h *header) numbers() []string { return wrapChips(h.chips(), h.Width) }
+
+// wrapChips lays chips out in lines of at most w cells, two spaces apart,
+// never dropping one (a chip wider than a line has a line of its own).
+func wrapChips(chips []string, w int) []string {
+	var lines []string
+	cur := ""
+	for _, c := range chips {
+		if cur != "" && lipgloss.Width(cur)+2+lipgloss.Width(c) > w {
+			lines = append(lines, cur)
+			cur = ""
 		}
-		if out != "" {
-			out += "  "
+		if cur != "" {
+			cur += "  "
 		}
-		out += c
+		cur += c
 	}
-	return out
+	return append(lines, cur)
 }

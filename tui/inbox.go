@@ -109,18 +109,20 @@ func feedPage(b *board.Board, filter string, offset, limit int) (int, []inboxRow
 
 func (p *inboxPane) Load(b *board.Board, focused bool) {
 	filter := strings.ToLower(p.filter)
-	p.count = b.FeedLen()
-	if focused {
-		p.List.Load(func(offset, limit int) (int, []inboxRow) { return feedPage(b, filter, offset, limit) },
-			func(visit func(*inboxRow)) {
-				b.Feed(func(it *board.FeedItem) bool {
-					if r := inboxRowOf(it); matches(filter, r.Type, r.Who, r.Text, string(r.Source)) {
-						visit(&r)
-					}
-					return true
-				})
-			})
+	if !focused {
+		p.count, _ = feedPage(b, filter, 0, 0)
+		return
 	}
+	p.List.Load(func(offset, limit int) (int, []inboxRow) { return feedPage(b, filter, offset, limit) },
+		func(visit func(*inboxRow)) {
+			b.Feed(func(it *board.FeedItem) bool {
+				if r := inboxRowOf(it); matches(filter, r.Type, r.Who, r.Text, string(r.Source)) {
+					visit(&r)
+				}
+				return true
+			})
+		})
+	p.count = p.Total()
 }
 
 func (p *inboxPane) Update(msg tea.Msg) (bool, intent) {

@@ -122,7 +122,7 @@ func New(opt Options) Model {
 	m.picker = &picker{}
 	m.picker.Context = c
 	c.Now = opt.Now()
-	m.resize(80, 24)
+	m.resize(80, 24, 2)
 	m.refresh()
 	return m
 }
@@ -177,9 +177,10 @@ func (m Model) waitChange() tea.Cmd {
 	}
 }
 
-// resize computes the layout for the size and hands each component its part.
-func (m *Model) resize(w, h int) {
-	m.lay = newLayout(w, h, 2)
+// resize computes the layout for the size and the header's height, and
+// hands each component its part.
+func (m *Model) resize(w, h, headerRows int) {
+	m.lay = newLayout(w, h, headerRows)
 	l := m.lay
 	m.header.SetSize(w, l.headerRows)
 	m.tabs.SetSize(w, 1)
@@ -217,7 +218,7 @@ func (m *Model) paneByID(id string) int {
 func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	switch msg := msg.(type) {
 	case tea.WindowSizeMsg:
-		m.resize(max(msg.Width, 20), max(msg.Height, 8))
+		m.resize(max(msg.Width, 20), max(msg.Height, 8), m.lay.headerRows)
 		m.refresh()
 		return m, nil
 	case tea.BackgroundColorMsg:
@@ -493,6 +494,8 @@ func (m *Model) refresh() {
 		return
 	}
 	var s snapshot
+	m.header.snap = &s
+	m.header.conn, m.header.remote = m.connection()
 	m.opt.Source.Read(func(b *board.Board) {
 		s.cursor = b.Cursor()
 		s.metrics = b.Metrics(m.ctx.Now)
@@ -500,6 +503,14 @@ func (m *Model) refresh() {
 		s.statusOptions = b.StatusOptions(event.Comm100)
 		for _, a := range b.AgentsOverCapacity() {
 			s.overCapacity = append(s.overCapacity, nameOr(a.Name, a.ID))
+		}
+		if m.ctx.Dept != "" {
+			s.dept = readDept(b, m.ctx.Now, m.ctx.Dept)
+		}
+		// The header wraps rather than drops numbers: the panes get what
+		// it leaves, before they read their pages.
+		if rows := m.header.Rows(m.lay.width); rows != m.lay.headerRows {
+			m.resize(m.lay.width, m.lay.height, rows)
 		}
 		for i, p := range m.panes {
 			p.Load(b, i == m.focus)
@@ -581,12 +592,11 @@ func (m Model) View() tea.View {
 // Render returns the screen's text (View's content), for tests.
 func (m Model) Render() string {
 	if m.showHelp {
-		return m.help.Screen(m.ctx.Keys.FullHelp())
+		return m.help.Screen(m.focused().Title()+" and everywhere", append(m.focused().FullHelp(), m.ctx.Keys.globalHelp()))
 	}
 	l := m.lay
 	rows := make([]string, 0, l.height)
 	m.header.snap = &m.snap
-	m.header.conn, m.header.remote = m.connection()
 	rows = append(rows, m.header.Lines()...)
 	m.tabs.Layout(m.panes, m.focus, m.chips())
 	rows = append(rows, m.tabs.View())
@@ -598,7 +608,7 @@ func (m Model) Render() string {
 		}
 	}
 	rows = append(rows, body...)
-	rows = append(rows, m.statusLine(), m.help.Footer(m.ctx.Keys.ShortHelp()))
+	rows = append(rows, m.statusLine(), m.help.Footer(m.focused().ShortHelp(), m.ctx.Keys.globalShort()))
 	for i, r := range rows {
 		rows[i] = fit(r, l.width)
 	}
@@ -609,7 +619,11 @@ func (m Model) Render() string {
 func (m *Model) chips() []string {
 	var out []string
 	if m.ctx.Dept != "" {
-		out = append(out, "dept: "+m.ctx.Dept)
+		chip := "dept: " + m.ctx.Dept
+		if _, ok := m.focused().(interface{ byDepartment() }); !ok {
+			chip += " (not applied here: " + strings.ToLower(m.focused().Title()) + " have no department)"
+		}
+		out = append(out, chip)
 	}
 	return append(out, m.focused().Chips()...)
 }

@@ -83,9 +83,11 @@ func (p *queuePane) Load(b *board.Board, focused bool) {
 			return false
 		}, 0, 0)
 	}
-	p.count = b.QueueLen()
 	if focused {
 		p.List.Load(fetch, scan)
+		p.count = p.Total()
+	} else {
+		p.count, _ = fetch(0, 0)
 	}
 }
 
@@ -118,6 +120,7 @@ func (p *queuePane) Update(msg tea.Msg) (bool, intent) {
 	return p.List.Update(msg), nil
 }
 
+func (p *queuePane) byDepartment()      {}
 func (p *queuePane) SetFilter(f string) { p.filter = f; p.Reset() }
 func (p *queuePane) Filter() string     { return p.filter }
 func (p *queuePane) Status() string     { return p.Position() }

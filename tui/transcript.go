@@ -163,14 +163,20 @@ func (p *transcriptPane) View() string {
 	return strings.Join(padLines(out, p.Width, p.Height), "\n")
 }
 
+// searchKey is the filter key, which searches here.
+func (p *transcriptPane) searchKey() key.Binding {
+	f := p.Keys.Filter
+	return key.NewBinding(key.WithKeys(f.Keys()...), key.WithHelp(f.Help().Key, "search"))
+}
+
 func (p *transcriptPane) ShortHelp() []key.Binding {
 	k := &p.Keys
-	return []key.Binding{k.Filter, k.Search, k.Back}
+	return []key.Binding{p.searchKey(), k.Search, k.Back}
 }
 
 func (p *transcriptPane) FullHelp() [][]key.Binding {
 	k := &p.Keys
-	return [][]key.Binding{{k.Up, k.Down, k.Top, k.Bottom, k.PageUp, k.PageDown}, {k.Filter, k.Search, k.Back}}
+	return [][]key.Binding{{k.Up, k.Down, k.Top, k.Bottom, k.PageUp, k.PageDown}, {p.searchKey(), k.Search, k.Back}}
 }
 
 func transcriptTitle(c board.Chat, b *board.Board) string {
