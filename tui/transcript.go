@@ -7,6 +7,7 @@ import (
 
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
+	"charm.land/lipgloss/v2"
 	"github.com/charmbracelet/x/ansi"
 
 	"github.com/chatdeck/chatdeck/ingest/board"
@@ -27,8 +28,15 @@ type transcriptPane struct {
 	title  string
 	lines  []line // the whole chat, wrapped to the width
 	top    int    // the first line shown
+	follow bool   // at the bottom: new lines scroll into view
+	note   string // what the vendor does not send yet
 	search string
 }
+
+// endOnly are the vendors whose webhooks carry a chat's transcript only
+// when it ends (Comm100's chat_ended, Jivo's chat_finished); Chatlio's
+// transcript webhook can also be sent mid-chat.
+var endOnly = map[event.Source]bool{event.Comm100: true, event.JivoChat: true}
 
 func newTranscriptPane(c *Context) Pane {
 	p := &transcriptPane{}
@@ -40,15 +48,35 @@ func (p *transcriptPane) ID() string         { return "transcript" }
 func (p *transcriptPane) Title() string      { return "Transcript" }
 func (p *transcriptPane) Count() (int, bool) { return 0, false }
 func (p *transcriptPane) Chips() []string    { return nil }
-func (p *transcriptPane) Status() string     { return "" }
+// Status is the status line's part: the position is on the title line,
+// where no message hides it.
+func (p *transcriptPane) Status() string { return "" }
+
+// position is "12/40": the last line shown and the lines, and whether new
+// ones will scroll into view.
+func (p *transcriptPane) position() string {
+	if len(p.lines) == 0 {
+		return ""
+	}
+	pos := fmt.Sprintf("%d/%d", min(p.top+p.bodyHeight(), len(p.lines)), len(p.lines))
+	if p.follow {
+		return pos + " following"
+	}
+	return pos + " (" + p.Keys.Bottom.Help().Key + " follows)"
+}
 
 // OpenChat shows the chat, from its first line.
 func (p *transcriptPane) OpenChat(c rowRef) {
-	p.chat, p.top, p.search = c, 0, ""
+	p.chat, p.top, p.search, p.follow = c, 0, "", true
 }
 
-// bodyHeight is the lines shown under the title.
-func (p *transcriptPane) bodyHeight() int { return max(p.Height-1, 1) }
+// bodyHeight is the lines shown under the title (and the note).
+func (p *transcriptPane) bodyHeight() int {
+	if p.note != "" {
+		return max(p.Height-2, 1)
+	}
+	return max(p.Height-1, 1)
+}
 
 func (p *transcriptPane) Load(b *board.Board, focused bool) {
 	if !focused {
@@ -62,16 +90,29 @@ func (p *transcriptPane) Load(b *board.Board, focused bool) {
 	}
 	p.title = transcriptTitle(c, b)
 	p.lines = transcriptLines(c, p.Width, p.Now.Location())
+	p.note = ""
+	if endOnly[c.Source] && c.State != board.Ended && c.State != board.Missed {
+		p.note = fmt.Sprintf("%s sends the transcript only when the chat ends", c.Source)
+	}
+	if p.follow {
+		p.top = len(p.lines)
+	}
 	p.clamp()
 }
 
+// bottom is the top line that shows the last line.
+func (p *transcriptPane) bottom() int { return max(len(p.lines)-p.bodyHeight(), 0) }
+
 func (p *transcriptPane) clamp() {
-	p.top = min(max(p.top, 0), max(len(p.lines)-p.bodyHeight(), 0))
+	p.top = min(max(p.top, 0), p.bottom())
 }
 
+// scroll moves by d lines: up stops following, back at the bottom follows
+// again.
 func (p *transcriptPane) scroll(d int) {
 	p.top = max(p.top+d, 0)
 	p.clamp()
+	p.follow = p.top >= p.bottom()
 }
 
 func (p *transcriptPane) Update(msg tea.Msg) (bool, intent) {
@@ -133,6 +174,7 @@ func (p *transcriptPane) nextMatch() intent {
 		if strings.Contains(strings.ToLower(p.lines[i].text), q) {
 			p.top = i
 			p.clamp()
+			p.follow = false
 			return nil
 		}
 	}
@@ -141,7 +183,15 @@ func (p *transcriptPane) nextMatch() intent {
 
 func (p *transcriptPane) View() string {
 	t := &p.Theme
-	out := []string{t.Bold.Render(p.title)}
+	title := t.Bold.Render(p.title)
+	if pos := p.position(); pos != "" {
+		room := p.Width - lipgloss.Width(pos) - 2
+		title = fit(title, max(room, 0)) + "  " + t.Dim.Render(pos)
+	}
+	out := []string{title}
+	if p.note != "" {
+		out = append(out, t.Dim.Render("  "+p.note))
+	}
 	q := strings.ToLower(p.search)
 	end := min(p.top+p.bodyHeight(), len(p.lines))
 	for _, l := range p.lines[min(p.top, end):end] {
