@@ -48,6 +48,7 @@ func (p *transcriptPane) ID() string         { return "transcript" }
 func (p *transcriptPane) Title() string      { return "Transcript" }
 func (p *transcriptPane) Count() (int, bool) { return 0, false }
 func (p *transcriptPane) Chips() []string    { return nil }
+
 // Status is the status line's part: the position is on the title line,
 // where no message hides it.
 func (p *transcriptPane) Status() string { return "" }
