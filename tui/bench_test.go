@@ -39,15 +39,15 @@ func BenchmarkRender(b *testing.B) {
 	src := bigSource()
 	for _, p := range []struct {
 		name string
-		pane paneID
-	}{{"queue", paneQueue}, {"agents", paneAgents}} {
+		pane int
+	}{{"queue", 0}, {"agents", 1}} {
 		m := newModel(src, nil, benchWidth, benchHeight)
-		m.setPane(p.pane)
+		m.setFocus(p.pane)
 		// Scroll to the middle, so that a frame that read every row above
 		// the window would show.
-		m.move(5_000 / (1 + int(p.pane)))
-		if m.snap.total < 2_000 {
-			b.Fatalf("%s pane has %d rows", p.name, m.snap.total)
+		m.move(5_000 / (1 + p.pane))
+		if m.total() < 2_000 {
+			b.Fatalf("%s pane has %d rows", p.name, m.total())
 		}
 		b.Run(p.name+"/chatdeck/frame", func(b *testing.B) {
 			b.ReportAllocs()
@@ -82,21 +82,22 @@ func BenchmarkRender(b *testing.B) {
 func tableRows(m Model) ([]table.Column, []table.Row) {
 	var cols []table.Column
 	var rows []table.Row
-	switch m.pane {
-	case paneQueue:
+	width, now := m.lay.width, m.ctx.Now
+	switch m.focused().ID() {
+	case "queue":
 		cols = []table.Column{{Title: "WAIT", Width: 7}, {Title: "SOURCE", Width: 8}, {Title: "VISITOR", Width: 19},
-			{Title: "DEPARTMENT", Width: 12}, {Title: "FIRST MESSAGE", Width: m.width - 50 - 8}}
-		for _, e := range m.snap.queue {
+			{Title: "DEPARTMENT", Width: 12}, {Title: "FIRST MESSAGE", Width: width - 50 - 8}}
+		for _, e := range m.queuePane().Rows() {
 			wait := time.Duration(e.WaitSeconds * float64(time.Second))
 			rows = append(rows, table.Row{dur(wait), string(e.Source), nameOr(e.Name, e.ID), e.Department, e.FirstMessage})
 		}
-	case paneAgents:
+	case "agents":
 		cols = []table.Column{{Title: "STATUS", Width: 12}, {Title: "NAME", Width: 19}, {Title: "FOR", Width: 8},
-			{Title: "CHATS", Width: 6}, {Title: "SOURCE", Width: 8}, {Title: "ID", Width: m.width - 58 - 10}}
-		for _, a := range m.snap.agents {
+			{Title: "CHATS", Width: 6}, {Title: "SOURCE", Width: 8}, {Title: "ID", Width: width - 58 - 10}}
+		for _, a := range m.agentsPane().Rows() {
 			since := ""
 			if !a.Since.IsZero() {
-				since = dur(m.now.Sub(a.Since))
+				since = dur(now.Sub(a.Since))
 			}
 			rows = append(rows, table.Row{strings.ToLower(nameOr(a.StatusName, string(a.Status))), nameOr(a.Name, a.ID), since,
 				fmt.Sprintf("%d/%d", a.Chats, a.Capacity), string(a.Source), a.ID})
@@ -111,11 +112,11 @@ func BenchmarkRefreshScales(b *testing.B) {
 	for _, n := range []int{100, 10_000, 50_000} {
 		s := newMemSource()
 		s.apply(traffic.Board(n, n/5, n/10, t0)...)
-		for _, p := range []paneID{paneQueue, paneAgents, paneChats, paneInbox} {
+		for _, p := range []string{"queue", "agents", "chats", "inbox"} {
 			m := newModel(s, nil, benchWidth, benchHeight)
-			m.setPane(p)
+			m.setFocus(m.paneByID(p))
 			m.move(n / 10)
-			b.Run(fmt.Sprintf("rows=%d/%s", n, strings.ToLower(paneNames[p])), func(b *testing.B) {
+			b.Run(fmt.Sprintf("rows=%d/%s", n, p), func(b *testing.B) {
 				b.ReportAllocs()
 				for b.Loop() {
 					m.refresh()

@@ -78,13 +78,23 @@ func TestFlowStatusChange(t *testing.T) {
 			t.Errorf("the board has Alice %q", a.StatusName)
 		}
 	}
-	// The list re-sorts (Alice is away now): the cursor is on Bruno.
+	// The list re-sorts (Alice is away now, below Bruno and Fatima): the
+	// selection stays on Alice, so the next keys act on her.
+	tm.Type("o")
+	// The screen is redrawn by differences: poll the API instead.
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		if a, _ := srv.Agent("058cbf51-1c1c-419c-bfe7-d02ff3188cc0"); a.Status == "Online" {
+			break
+		} else if time.Now().After(deadline) {
+			t.Fatalf("after a then o the API has Alice %q, want Online", a.Status)
+		}
+	}
 	tm.Type("s")
 	if err := tm.Quit(); err != nil {
 		t.Fatal(err)
 	}
 	final := ansi.Strip(tm.FinalModel(t, teatest.WithFinalTimeout(5*time.Second)).(tui.Model).Render())
-	for _, want := range []string{"status for Bruno", "Meeting", "Training"} {
+	for _, want := range []string{"status for Alice", "Meeting", "Training"} {
 		if !strings.Contains(final, want) {
 			t.Errorf("final screen lacks %q:\n%s", want, final)
 		}

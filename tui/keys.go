@@ -107,17 +107,12 @@ func hasKey(keys []string, want string) bool {
 	return false
 }
 
-// ShortHelp is the footer's line.
-func (k KeyMap) ShortHelp() []key.Binding {
-	return []key.Binding{k.NextPane, k.Open, k.Filter, k.Online, k.Away, k.Status, k.Help, k.Quit}
-}
+// globalShort is the footer's keys that work in every pane; each pane
+// puts its own before them.
+func (k KeyMap) globalShort() []key.Binding { return []key.Binding{k.NextPane, k.Help, k.Quit} }
 
-// FullHelp is the ? screen: every binding, in columns.
-func (k KeyMap) FullHelp() [][]key.Binding {
-	return [][]key.Binding{
-		{k.Up, k.Down, k.Top, k.Bottom, k.PageUp, k.PageDown},
-		{k.NextPane, k.PrevPane, k.Pane[0], k.Pane[1], k.Pane[2], k.Pane[3], k.Pane[4]},
-		{k.Open, k.Back, k.Filter, k.Search, k.Department, k.Refresh},
-		{k.Online, k.Away, k.Status, k.Tag, k.Help, k.Quit},
-	}
+// globalHelp is the ? screen's column of the keys that work in every pane.
+func (k KeyMap) globalHelp() []key.Binding {
+	return []key.Binding{k.NextPane, k.PrevPane, k.Pane[0], k.Pane[1], k.Pane[2], k.Pane[3], k.Pane[4],
+		k.Department, k.Refresh, k.Help, k.Quit}
 }

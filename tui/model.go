@@ -1,24 +1,33 @@
 // Package tui is chatdeck's terminal dashboard (Bubble Tea v2): a header of
 // sources and headline numbers, five panes (queue, agents, chats,
 // transcript, inbox), and keys that change agents' status through Actions.
-// It renders only what is visible, reads the board in batches (at most a
-// few times a second however fast events arrive) and does no HTTP itself.
+//
+// It is built from components, as gh-dash and soft-serve are: the root
+// Model owns the focus, the layout, the global keys and the routing, and
+// reads the board once per frame; every component embeds a Common (the
+// shared Context of theme, keys and clock, its own size and focus); the
+// panes share one Pane interface and one generic List driven by a column
+// spec; the transcript, the help, the status picker and the prompt are
+// components of their own. It renders only what is visible, reads the
+// board in batches (at most a few times a second however fast events
+// arrive) and does no HTTP itself.
 package tui
 
 import (
 	"context"
 	"fmt"
+	"sort"
 	"strings"
 	"time"
 
-	"charm.land/bubbles/v2/help"
 	"charm.land/bubbles/v2/key"
-	"charm.land/bubbles/v2/textinput"
 	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/ansi"
 
 	"github.com/chatdeck/chatdeck/ingest/actions"
 	"github.com/chatdeck/chatdeck/ingest/board"
 	"github.com/chatdeck/chatdeck/ingest/event"
+	"github.com/chatdeck/chatdeck/ingest/stream"
 )
 
 // Source is where the dashboard reads the board: the local hub, or a
@@ -28,19 +37,6 @@ type Source interface {
 	Polls() map[event.Source]board.PollState
 	// Changed is closed at the next change; take a new one after each.
 	Changed() <-chan struct{}
-}
-
-// Alerts are the thresholds that flash (and ring the bell, if Bell).
-type Alerts struct {
-	WaitWarn     time.Duration // longest wait shown in yellow from here
-	WaitAlert    time.Duration // ... in red, and alerts
-	ServiceLevel float64       // the window's SL below this alerts (0–1)
-	Bell         bool
-}
-
-// DefaultAlerts: yellow from 30 s, red and an alert from 60 s, SL under 80 %.
-func DefaultAlerts() Alerts {
-	return Alerts{WaitWarn: 30 * time.Second, WaitAlert: 60 * time.Second, ServiceLevel: 0.8}
 }
 
 // Options configures the dashboard.
@@ -61,67 +57,39 @@ type Options struct {
 	Context context.Context
 }
 
-type paneID int
+// newPanes are the panes, in tab order. Adding a pane is a file with its
+// constructor and a line here.
+var newPanes = []func(*Context) Pane{
+	newQueuePane,
+	newAgentsPane,
+	newChatsPane,
+	newTranscriptPane,
+	newInboxPane,
+}
 
-const (
-	paneQueue paneID = iota
-	paneAgents
-	paneChats
-	paneTranscript
-	paneInbox
-	paneCount
-)
-
-var paneNames = [paneCount]string{"Queue", "Agents", "Chats", "Transcript", "Inbox"}
-
-// input modes: what the prompt line is doing.
-type inputMode int
-
-const (
-	inputNone inputMode = iota
-	inputFilter
-	inputTag
-	inputStatus // the status picker
-)
-
-// Model is the root model.
+// Model is the root model. Its components are shared by pointer: a copy of
+// a Model is the same dashboard, not a second one.
 type Model struct {
-	opt    Options
-	keys   KeyMap
-	theme  Theme
-	help   help.Model
-	width  int
-	height int
-	now    time.Time
-	dark   bool
+	opt  Options
+	ctx  *Context
+	dark bool
+	lay  layout
 
-	pane     paneID
-	cursor   [paneCount]int
-	offset   [paneCount]int
-	filter   [paneCount]string
-	dept     string
+	panes  []Pane
+	focus  int
+	header *header
+	tabs   *tabBar
+	help   *keyHelp
+	prompt *prompt
+	picker *picker
+
 	showHelp bool
-
-	mode     inputMode
-	input    textinput.Model
-	pick     int    // status picker cursor
-	pickFor  rowRef // the agent the picker is for
-	tagFor   rowRef // the visitor the tag prompt is for
-	openChat rowRef // the chat the transcript shows
-	search   string // transcript search
 	flash    string
 	flashErr bool
 	flashAt  time.Time
-	pending  map[string]string // agent id → status being set
-	alerting map[string]bool   // alerts currently raised
+	alerting map[string]bool // alerts currently raised
+	notice   string          // what the last read did to the selection
 	snap     snapshot
-}
-
-// rowRef names a thing on the board.
-type rowRef struct {
-	Source event.Source
-	ID     string
-	Label  string
 }
 
 // New returns the model.
@@ -138,11 +106,23 @@ func New(opt Options) Model {
 	if len(opt.Keys.Quit.Keys()) == 0 {
 		opt.Keys = DefaultKeyMap()
 	}
-	in := textinput.New()
-	in.CharLimit = 200
-	m := Model{opt: opt, keys: opt.Keys, theme: NewTheme(true), help: help.New(), width: 80, height: 24,
-		dark: true, input: in, pending: map[string]string{}, alerting: map[string]bool{}}
-	m.now = opt.Now()
+	c := &Context{Theme: NewTheme(true), Keys: opt.Keys, Alerts: opt.Alerts, Pending: map[string]string{}}
+	m := Model{opt: opt, ctx: c, dark: true, alerting: map[string]bool{}}
+	for _, np := range newPanes {
+		m.panes = append(m.panes, np(c))
+	}
+	m.header = &header{mode: opt.Mode, listen: opt.Listen}
+	m.header.Context = c
+	m.tabs = &tabBar{}
+	m.tabs.Context = c
+	h := newKeyHelp(c)
+	m.help = &h
+	pr := newPrompt(c)
+	m.prompt = &pr
+	m.picker = &picker{}
+	m.picker.Context = c
+	c.Now = opt.Now()
+	m.resize(80, 24, 2)
 	m.refresh()
 	return m
 }
@@ -197,34 +177,72 @@ func (m Model) waitChange() tea.Cmd {
 	}
 }
 
+// resize computes the layout for the size and the header's height, and
+// hands each component its part.
+func (m *Model) resize(w, h, headerRows int) {
+	m.lay = newLayout(w, h, headerRows)
+	l := m.lay
+	m.header.SetSize(w, l.headerRows)
+	m.tabs.SetSize(w, 1)
+	m.help.SetSize(w, h)
+	m.prompt.SetSize(w, 1)
+	m.picker.SetSize(w, 1)
+	for _, p := range m.panes {
+		p.SetSize(w, l.paneH)
+	}
+}
+
+// focused is the pane with the focus.
+func (m *Model) focused() Pane { return m.panes[m.focus] }
+
+// setFocus moves the focus to pane i.
+func (m *Model) setFocus(i int) {
+	m.focus = (i + len(m.panes)) % len(m.panes)
+	for j, p := range m.panes {
+		p.SetFocused(j == m.focus)
+	}
+	m.refresh()
+}
+
+// paneByID is the index of the pane with the id, or -1.
+func (m *Model) paneByID(id string) int {
+	for i, p := range m.panes {
+		if p.ID() == id {
+			return i
+		}
+	}
+	return -1
+}
+
 // Update handles a message.
 func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	switch msg := msg.(type) {
 	case tea.WindowSizeMsg:
-		m.width, m.height = max(msg.Width, 20), max(msg.Height, 8)
-		m.help.SetWidth(m.width)
+		m.resize(max(msg.Width, 20), max(msg.Height, 8), m.lay.headerRows)
 		m.refresh()
 		return m, nil
 	case tea.BackgroundColorMsg:
 		m.dark = msg.IsDark()
-		m.theme = NewTheme(m.dark)
-		m.help.Styles = help.DefaultStyles(m.dark)
+		m.ctx.Theme = NewTheme(m.dark)
+		m.help.SetDark(m.dark)
 		return m, nil
 	case tickMsg:
-		m.now = m.opt.Now()
-		if m.flash != "" && m.now.Sub(m.flashAt) > 6*time.Second {
+		m.ctx.Now = m.opt.Now()
+		if m.flash != "" && m.ctx.Now.Sub(m.flashAt) > 6*time.Second {
 			m.flash = ""
 		}
 		m.refresh()
 		alert := m.checkAlerts()
+		m.sayNotice()
 		return m, tea.Batch(m.tick(), alert)
 	case changedMsg:
-		m.now = m.opt.Now()
+		m.ctx.Now = m.opt.Now()
 		m.refresh()
 		alert := m.checkAlerts()
+		m.sayNotice()
 		return m, tea.Batch(m.waitChange(), alert)
 	case actionMsg:
-		delete(m.pending, msg.agent)
+		delete(m.ctx.Pending, msg.agent)
 		if msg.err != nil {
 			m.setFlash(fmt.Sprintf("✗ %s → %s failed: %v", msg.label, msg.status, msg.err), true)
 		} else {
@@ -252,15 +270,13 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.refresh()
 		return m, nil
 	case tea.MouseWheelMsg:
-		switch msg.Button {
-		case tea.MouseWheelUp:
-			m.move(-3)
-		case tea.MouseWheelDown:
-			m.move(3)
+		if handled, _ := m.focused().Update(msg); handled {
+			m.refresh()
 		}
 		return m, nil
 	case tea.MouseClickMsg:
-		return m.click(msg.X, msg.Y), nil
+		m.click(msg)
+		return m, nil
 	case tea.KeyPressMsg:
 		return m.key(msg)
 	}
@@ -271,183 +287,171 @@ func (m *Model) setFlash(s string, isErr bool) {
 	m.flash, m.flashErr, m.flashAt = s, isErr, m.opt.Now()
 }
 
-func (m Model) key(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
-	if m.mode != inputNone {
-		return m.inputKey(msg)
+// sayNotice shows what the last read did to the selection, before an
+// alert raised in the same frame.
+func (m *Model) sayNotice() {
+	if m.notice == "" {
+		return
 	}
-	k := m.keys
+	if m.flash != "" && m.flashAt.Equal(m.opt.Now()) && m.flashErr {
+		m.flash = m.notice + "  " + m.flash
+	} else {
+		m.setFlash(m.notice, false)
+	}
+	m.notice = ""
+}
+
+// key routes a key: to the prompt or the picker when open, then the
+// global keys, then the focused pane.
+func (m Model) key(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
+	if m.prompt.active {
+		return m.promptKey(msg)
+	}
+	if m.picker.active {
+		if st := m.picker.Update(msg); st != "" {
+			cmd := m.startStatus(m.picker.agent, st)
+			m.refresh()
+			return m, cmd
+		}
+		return m, nil
+	}
+	k := &m.ctx.Keys
 	switch {
 	case key.Matches(msg, k.Quit):
 		return m, tea.Quit
 	case m.showHelp && (key.Matches(msg, k.Help) || key.Matches(msg, k.Back)):
 		m.showHelp = false
+		return m, nil
 	case key.Matches(msg, k.Help):
 		m.showHelp = true
+		return m, nil
 	case key.Matches(msg, k.NextPane):
-		m.setPane((m.pane + 1) % paneCount)
+		m.setFocus(m.focus + 1)
+		return m, nil
 	case key.Matches(msg, k.PrevPane):
-		m.setPane((m.pane + paneCount - 1) % paneCount)
-	case key.Matches(msg, k.Up):
-		m.move(-1)
-	case key.Matches(msg, k.Down):
-		m.move(1)
-	case key.Matches(msg, k.PageUp):
-		m.move(-m.bodyHeight())
-	case key.Matches(msg, k.PageDown):
-		m.move(m.bodyHeight())
-	case key.Matches(msg, k.Top):
-		m.move(-1 << 30)
-	case key.Matches(msg, k.Bottom):
-		m.move(1 << 30)
-	case key.Matches(msg, k.Open):
-		m.open()
-	case key.Matches(msg, k.Back):
-		switch {
-		case m.filter[m.pane] != "":
-			m.filter[m.pane] = ""
-			m.refresh()
-		case m.pane == paneTranscript && m.search != "":
-			m.search = ""
-		case m.pane == paneTranscript:
-			m.setPane(paneChats)
-		case m.dept != "":
-			m.dept = ""
-			m.refresh()
-		}
-	case key.Matches(msg, k.Filter):
-		m.mode = inputFilter
-		m.input.Reset()
-		m.input.Placeholder = "filter " + strings.ToLower(paneNames[m.pane])
-		m.input.SetValue(m.filter[m.pane])
-		return m, m.input.Focus()
-	case key.Matches(msg, k.Search) && m.pane == paneTranscript:
-		m.nextMatch()
+		m.setFocus(m.focus - 1)
+		return m, nil
 	case key.Matches(msg, k.Department):
 		m.cycleDepartment()
+		return m, nil
 	case key.Matches(msg, k.Refresh):
 		return m, m.doRefresh()
-	case key.Matches(msg, k.Online):
-		return m.setStatus("online")
-	case key.Matches(msg, k.Away):
-		return m.setStatus("away")
-	case key.Matches(msg, k.Status):
-		return m.openPicker()
-	case key.Matches(msg, k.Tag):
-		return m.openTag()
-	default:
-		for i, b := range k.Pane {
-			if key.Matches(msg, b) {
-				m.setPane(paneID(i))
-			}
+	}
+	for i, b := range k.Pane {
+		if key.Matches(msg, b) && i < len(m.panes) {
+			m.setFocus(i)
+			return m, nil
 		}
+	}
+	handled, do := m.focused().Update(msg)
+	if handled {
+		cmd := m.do(do)
+		m.refresh()
+		return m, cmd
+	}
+	// Keys the focused pane has no use for: say where they work.
+	switch {
+	case key.Matches(msg, k.Online), key.Matches(msg, k.Away), key.Matches(msg, k.Status):
+		m.setFlash("select an agent in the Agents pane (2) first", true)
+	case key.Matches(msg, k.Tag):
+		m.setFlash("select a visitor in the Queue or Chats pane first", true)
+	case key.Matches(msg, k.Back) && m.ctx.Dept != "":
+		m.ctx.Dept = ""
+		m.refresh()
 	}
 	return m, nil
 }
 
-func (m *Model) setPane(p paneID) {
-	m.pane = p
-	m.refresh()
+// do carries out a pane's intent.
+func (m *Model) do(do intent) tea.Cmd {
+	switch d := do.(type) {
+	case openChat:
+		i := m.paneByID("transcript")
+		if i < 0 {
+			return nil
+		}
+		if o, ok := m.panes[i].(interface{ OpenChat(rowRef) }); ok {
+			o.OpenChat(d.chat)
+		}
+		m.setFocus(i)
+	case focusPane:
+		if i := m.paneByID(d.id); i >= 0 {
+			m.setFocus(i)
+		}
+	case setStatus:
+		return m.startStatus(d.agent, d.status)
+	case pickStatus:
+		if len(m.snap.statusOptions) == 0 {
+			m.setFlash("the site's statuses are not known yet (no Comm100 poll so far)", true)
+			return nil
+		}
+		m.picker.Open(d.agent, m.snap.statusOptions)
+	case tagVisitor:
+		if d.visitor.Source != event.Comm100 || m.opt.Actions == nil {
+			m.setFlash("tags are Comm100 custom variables: select a Comm100 visitor (and configure the API)", true)
+			return nil
+		}
+		return m.prompt.Open(promptTag, "name=value", "", d.visitor)
+	case askText:
+		kind := promptFilter
+		if d.search {
+			kind = promptSearch
+		}
+		return m.prompt.Open(kind, d.placeholder, d.value, rowRef{})
+	case notice:
+		m.setFlash(d.text, d.isErr)
+	}
+	return nil
 }
 
-func (m Model) inputKey(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
-	switch m.mode {
-	case inputStatus:
-		opts := m.snap.statusOptions
-		switch {
-		case msg.String() == "esc" || key.Matches(msg, m.keys.Back):
-			m.mode = inputNone
-		case key.Matches(msg, m.keys.Up):
-			m.pick = max(m.pick-1, 0)
-		case key.Matches(msg, m.keys.Down):
-			m.pick = min(m.pick+1, len(opts)-1)
-		case msg.String() == "enter":
-			m.mode = inputNone
-			if m.pick >= 0 && m.pick < len(opts) {
-				return m.startStatus(m.pickFor, opts[m.pick])
-			}
+// promptKey handles a key while the prompt is open. A filter applies as it
+// is typed; a search on enter; a tag is sent on enter.
+func (m Model) promptKey(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
+	res, cmd := m.prompt.Update(msg)
+	f, _ := m.focused().(filterable)
+	switch m.prompt.kind {
+	case promptFilter:
+		if f == nil {
+			break
 		}
-		return m, nil
-	}
-	switch msg.String() {
-	case "esc":
-		if m.mode == inputFilter {
-			m.filter[m.pane] = ""
-			m.refresh()
+		if res == promptCancelled {
+			f.SetFilter("")
+		} else {
+			f.SetFilter(m.prompt.Value())
 		}
-		m.mode = inputNone
-		m.input.Blur()
-		return m, nil
-	case "enter":
-		val := strings.TrimSpace(m.input.Value())
-		mode := m.mode
-		m.mode = inputNone
-		m.input.Blur()
-		switch mode {
-		case inputFilter:
-			if m.pane == paneTranscript {
-				m.search = val
-				m.nextMatch()
-				return m, nil
-			}
-			m.filter[m.pane] = val
-			m.cursor[m.pane], m.offset[m.pane] = 0, 0
-			m.refresh()
-		case inputTag:
-			return m, m.startTag(val)
-		}
-		return m, nil
-	}
-	var cmd tea.Cmd
-	m.input, cmd = m.input.Update(msg)
-	if m.mode == inputFilter && m.pane != paneTranscript {
-		m.filter[m.pane] = strings.TrimSpace(m.input.Value())
-		m.cursor[m.pane], m.offset[m.pane] = 0, 0
 		m.refresh()
+	case promptSearch:
+		if res == promptDone {
+			if s, ok := m.focused().(interface{ Search(string) intent }); ok {
+				cmd = m.do(s.Search(m.prompt.Value()))
+			}
+			m.refresh()
+		}
+	case promptTag:
+		if res == promptDone {
+			cmd = m.startTag(m.prompt.target, m.prompt.Value())
+		}
 	}
 	return m, cmd
 }
 
-// setStatus starts a status change for the selected agent.
-func (m Model) setStatus(status string) (tea.Model, tea.Cmd) {
-	ag, ok := m.selectedAgent()
-	if !ok {
-		m.setFlash("select an agent in the Agents pane (2) first", true)
-		return m, nil
-	}
-	return m.startStatus(ag, status)
-}
-
-func (m Model) openPicker() (tea.Model, tea.Cmd) {
-	ag, ok := m.selectedAgent()
-	if !ok {
-		m.setFlash("select an agent in the Agents pane (2) first", true)
-		return m, nil
-	}
-	if len(m.snap.statusOptions) == 0 {
-		m.setFlash("the site's statuses are not known yet (no Comm100 poll so far)", true)
-		return m, nil
-	}
-	m.mode, m.pick, m.pickFor = inputStatus, 0, ag
-	return m, nil
-}
-
-func (m Model) startStatus(ag rowRef, status string) (tea.Model, tea.Cmd) {
+func (m *Model) startStatus(ag rowRef, status string) tea.Cmd {
 	if ag.Source != event.Comm100 {
 		m.setFlash(fmt.Sprintf("%s is a %s agent: only Comm100 statuses can be changed from here", ag.Label, ag.Source), true)
-		return m, nil
+		return nil
 	}
 	if m.opt.Actions == nil {
 		m.setFlash("no Comm100 API configured: status changes need COMM100_API_BASE and credentials", true)
-		return m, nil
+		return nil
 	}
-	if _, busy := m.pending[ag.ID]; busy {
+	if _, busy := m.ctx.Pending[ag.ID]; busy {
 		m.setFlash(ag.Label+" already has a change pending", true)
-		return m, nil
+		return nil
 	}
-	m.pending[ag.ID] = status
-	m.setFlash(fmt.Sprintf("… setting %s to %s", ag.Label, status), false)
+	m.ctx.Pending[ag.ID] = status
+	m.setFlash(fmt.Sprintf("→ %s: %s…", ag.Label, status), false)
 	acts, ctx := m.opt.Actions, m.opt.Context
-	return m, func() tea.Msg {
+	return func() tea.Msg {
 		c, cancel := context.WithTimeout(ctx, 30*time.Second)
 		defer cancel()
 		out, err := acts.SetAgentStatus(c, ag.ID, status)
@@ -455,28 +459,12 @@ func (m Model) startStatus(ag rowRef, status string) (tea.Model, tea.Cmd) {
 	}
 }
 
-func (m Model) openTag() (tea.Model, tea.Cmd) {
-	v, ok := m.selectedVisitor()
-	if !ok {
-		m.setFlash("select a visitor in the Queue or Chats pane first", true)
-		return m, nil
-	}
-	if v.Source != event.Comm100 || m.opt.Actions == nil {
-		m.setFlash("tags are Comm100 custom variables: select a Comm100 visitor (and configure the API)", true)
-		return m, nil
-	}
-	m.mode, m.tagFor = inputTag, v
-	m.input.Reset()
-	m.input.Placeholder = "name=value"
-	return m, m.input.Focus()
-}
-
-func (m Model) startTag(val string) tea.Cmd {
+func (m Model) startTag(v rowRef, val string) tea.Cmd {
 	name, value, ok := strings.Cut(val, "=")
 	if !ok || strings.TrimSpace(name) == "" {
-		return func() tea.Msg { return tagMsg{label: m.tagFor.Label, err: fmt.Errorf("want name=value, got %q", val)} }
+		return func() tea.Msg { return tagMsg{label: v.Label, err: fmt.Errorf("want name=value, got %q", val)} }
 	}
-	acts, ctx, v := m.opt.Actions, m.opt.Context, m.tagFor
+	acts, ctx := m.opt.Actions, m.opt.Context
 	return func() tea.Msg {
 		c, cancel := context.WithTimeout(ctx, 30*time.Second)
 		defer cancel()
@@ -497,40 +485,170 @@ func (m Model) doRefresh() tea.Cmd {
 	}
 }
 
-// checkAlerts raises alerts that have newly become true: a flash, and the
-// bell if configured.
-func (m *Model) checkAlerts() tea.Cmd {
-	a := m.opt.Alerts
-	mt := m.snap.metrics
-	now := map[string]string{}
-	if a.WaitAlert > 0 && mt.LongestWaitSeconds >= a.WaitAlert.Seconds() {
-		now["wait"] = fmt.Sprintf("⚠ a visitor has waited %s", dur(time.Duration(mt.LongestWaitSeconds*float64(time.Second))))
+// refresh reads the board once for the frame: the headline numbers, the
+// focused pane's rows and every pane's count. Without a filter a pane asks
+// the board only for the rows on screen (O(rows shown), whatever the board
+// holds); nothing is sorted here: the board keeps its lists in order.
+func (m *Model) refresh() {
+	if m.opt.Source == nil {
+		return
 	}
-	if sl := mt.Window.ServiceLevel; sl != nil && a.ServiceLevel > 0 && *sl < a.ServiceLevel {
-		now["sl"] = fmt.Sprintf("⚠ service level %s is under %s", pct(sl), pct(&a.ServiceLevel))
-	}
-	if mt.QueueLength > 0 && mt.AgentsOnline == 0 && mt.AgentsTotal > 0 {
-		now["nobody"] = "⚠ visitors are waiting and nobody is online"
-	}
-	for _, ag := range m.snap.overCapacity {
-		now["cap:"+ag] = "⚠ " + ag + " is over capacity"
-	}
-	var raised []string
-	for k, text := range now {
-		if !m.alerting[k] {
-			raised = append(raised, text)
+	var s snapshot
+	m.header.snap = &s
+	m.header.conn, m.header.remote = m.connection()
+	m.opt.Source.Read(func(b *board.Board) {
+		s.cursor = b.Cursor()
+		s.metrics = b.Metrics(m.ctx.Now)
+		s.sources = b.Sources()
+		s.statusOptions = b.StatusOptions(event.Comm100)
+		for _, a := range b.AgentsOverCapacity() {
+			s.overCapacity = append(s.overCapacity, nameOr(a.Name, a.ID))
+		}
+		if m.ctx.Dept != "" {
+			s.dept = readDept(b, m.ctx.Now, m.ctx.Dept)
+		}
+		// The header wraps rather than drops numbers: the panes get what
+		// it leaves, before they read their pages.
+		if rows := m.header.Rows(m.lay.width); rows != m.lay.headerRows {
+			m.resize(m.lay.width, m.lay.height, rows)
+		}
+		for i, p := range m.panes {
+			p.Load(b, i == m.focus)
+		}
+	})
+	s.polls = m.opt.Source.Polls()
+	m.snap = s
+	if n, ok := m.focused().(interface{ Notice() string }); ok {
+		if text := n.Notice(); text != "" {
+			m.notice = text
 		}
 	}
-	m.alerting = map[string]bool{}
-	for k := range now {
-		m.alerting[k] = true
+}
+
+// cycleDepartment steps the department filter through the departments on
+// the board, then back to all.
+func (m *Model) cycleDepartment() {
+	seen := map[string]bool{}
+	m.opt.Source.Read(func(b *board.Board) {
+		for _, e := range b.Queue(m.ctx.Now, 0, -1) {
+			seen[e.Department] = true
+		}
+		for _, c := range b.ChatSummaries() {
+			seen[c.Department] = true
+		}
+	})
+	delete(seen, "")
+	depts := make([]string, 0, len(seen))
+	for d := range seen {
+		depts = append(depts, d)
 	}
-	if len(raised) == 0 {
-		return nil
+	sort.Strings(depts)
+	next := ""
+	for i, d := range depts {
+		if d == m.ctx.Dept && i+1 < len(depts) {
+			next = depts[i+1]
+		}
 	}
-	m.setFlash(strings.Join(raised, "  "), true)
-	if a.Bell {
-		return tea.Raw("\a")
+	if m.ctx.Dept == "" && len(depts) > 0 {
+		next = depts[0]
 	}
-	return nil
+	m.ctx.Dept = next
+	if r, ok := m.focused().(interface{ Reset() }); ok {
+		r.Reset()
+	}
+	if next == "" {
+		m.setFlash("department: all", false)
+	} else {
+		m.setFlash("department: "+next, false)
+	}
+	m.refresh()
+}
+
+// click focuses the tab, or selects the row, under the pointer.
+func (m *Model) click(msg tea.MouseClickMsg) {
+	l := m.lay
+	switch {
+	case msg.Y == l.tabsY:
+		if i := m.tabs.Hit(msg.X); i >= 0 {
+			m.setFocus(i)
+		}
+	case msg.Y >= l.paneY && msg.Y < l.paneY+l.paneH:
+		msg.Y -= l.paneY
+		if handled, _ := m.focused().Update(msg); handled {
+			m.refresh()
+		}
+	}
+}
+
+// View renders the screen.
+func (m Model) View() tea.View {
+	v := tea.NewView(m.Render())
+	v.AltScreen = true
+	v.MouseMode = tea.MouseModeCellMotion
+	v.WindowTitle = "chatdeck"
+	return v
+}
+
+// Render returns the screen's text (View's content), for tests.
+func (m Model) Render() string {
+	if m.showHelp {
+		return m.help.Screen(m.focused().Title()+" and everywhere", append(m.focused().FullHelp(), m.ctx.Keys.globalHelp()))
+	}
+	l := m.lay
+	rows := make([]string, 0, l.height)
+	m.header.snap = &m.snap
+	rows = append(rows, m.header.Lines()...)
+	m.tabs.Layout(m.panes, m.focus, m.chips())
+	rows = append(rows, m.tabs.View())
+	body := strings.Split(m.focused().View(), "\n")
+	if m.header.remote && !m.header.conn.Connected {
+		// Stale, and unmistakably so: the rows greyed, while the clock goes on.
+		for i, r := range body {
+			body[i] = m.ctx.Theme.Dim.Render(ansi.Strip(r))
+		}
+	}
+	rows = append(rows, body...)
+	rows = append(rows, m.statusLine(), m.help.Footer(m.focused().ShortHelp(), m.ctx.Keys.globalShort()))
+	for i, r := range rows {
+		rows[i] = fit(r, l.width)
+	}
+	return strings.Join(rows, "\n")
+}
+
+// chips are the filters in force, shown after the tabs.
+func (m *Model) chips() []string {
+	var out []string
+	if m.ctx.Dept != "" {
+		chip := "dept: " + m.ctx.Dept
+		if _, ok := m.focused().(interface{ byDepartment() }); !ok {
+			chip += " (not applied here: " + strings.ToLower(m.focused().Title()) + " have no department)"
+		}
+		out = append(out, chip)
+	}
+	return append(out, m.focused().Chips()...)
+}
+
+func (m Model) statusLine() string {
+	t := &m.ctx.Theme
+	switch {
+	case m.prompt.active:
+		return m.prompt.View()
+	case m.picker.active:
+		return m.picker.View()
+	case m.flash != "" && m.flashErr:
+		return t.FlashError.Render(m.flash)
+	case m.flash != "":
+		return t.Flash.Render(m.flash)
+	}
+	return t.Dim.Render(m.focused().Status())
+}
+
+// connection returns the remote connection's state, when the source is a
+// remote replica.
+func (m Model) connection() (stream.Conn, bool) {
+	c, ok := m.opt.Source.(interface{ Connection() stream.Conn })
+	if !ok {
+		return stream.Conn{}, false
+	}
+	return c.Connection(), true
 }

@@ -98,6 +98,10 @@ func TestDemoInTmux(t *testing.T) {
 	}
 	x.run("send-keys", "-t", "demo", "a")
 	x.waitFor(20*time.Second, "Bruno is now Away")
+	// Bruno re-sorts below the online agents; the selection stays on him,
+	// so o sets the same agent online again.
+	x.run("send-keys", "-t", "demo", "o")
+	x.waitFor(20*time.Second, "Bruno is now Online")
 	x.run("send-keys", "-t", "demo", "?")
 	x.waitFor(10*time.Second, "chatdeck keys", "set away", "pick status")
 	x.run("send-keys", "-t", "demo", "Escape")

@@ -1,0 +1,137 @@
+package tui
+
+import (
+	"strings"
+	"time"
+
+	"charm.land/bubbles/v2/key"
+	tea "charm.land/bubbletea/v2"
+	"charm.land/lipgloss/v2"
+
+	"github.com/chatdeck/chatdeck/ingest/board"
+)
+
+// queuePane is the waiting visitors, longest wait first.
+type queuePane struct {
+	List[board.QueueEntry]
+	filter string
+	count  int
+}
+
+func newQueuePane(c *Context) Pane {
+	p := &queuePane{}
+	p.Context = c
+	p.Empty = "  nobody is waiting"
+	p.Place = "the queue"
+	p.Ident = func(e *board.QueueEntry) string { return identity(e.Source, e.ID) }
+	p.Label = func(e *board.QueueEntry) string { return nameOr(e.Name, e.ID) }
+	p.Columns = []Column[board.QueueEntry]{
+		{Title: "WAIT", Width: 8, Cell: func(e *board.QueueEntry) Cell {
+			w := queueWait(e)
+			return Cell{Text: dur(w), Style: p.waitStyle(w)}
+		}},
+		{Title: "SOURCE", Width: 9, Cell: func(e *board.QueueEntry) Cell { return Cell{Text: string(e.Source)} }},
+		{Title: "VISITOR", Width: 20, Cell: func(e *board.QueueEntry) Cell {
+			name := nameOr(e.Name, e.ID)
+			if e.Unanswered {
+				name = "! " + name
+			}
+			return Cell{Text: name}
+		}},
+		{Title: "DEPARTMENT", Width: 13, Cell: func(e *board.QueueEntry) Cell { return Cell{Text: e.Department} }},
+		{Title: "FIRST MESSAGE", Cell: func(e *board.QueueEntry) Cell { return Cell{Text: e.FirstMessage} }},
+	}
+	return p
+}
+
+func (p *queuePane) waitStyle(wait time.Duration) *lipgloss.Style {
+	a := p.Alerts
+	switch {
+	case a.WaitAlert > 0 && wait >= a.WaitAlert:
+		return &p.Theme.Alert
+	case a.WaitWarn > 0 && wait >= a.WaitWarn:
+		return &p.Theme.Warn
+	}
+	return &p.Theme.OK
+}
+
+// queueWait is how long the visitor has waited.
+func queueWait(e *board.QueueEntry) time.Duration {
+	return time.Duration(e.WaitSeconds * float64(time.Second))
+}
+
+func (p *queuePane) ID() string    { return "queue" }
+func (p *queuePane) Title() string { return "Queue" }
+
+func (p *queuePane) Count() (int, bool) { return p.count, true }
+
+func (p *queuePane) Load(b *board.Board, focused bool) {
+	now, filter := p.Now, strings.ToLower(p.filter)
+	fetch := func(offset, limit int) (int, []board.QueueEntry) { return b.QueueLen(), b.Queue(now, offset, limit) }
+	var keep func(e *board.QueueEntry) bool
+	if filter != "" || p.Dept != "" {
+		keep = func(e *board.QueueEntry) bool {
+			return p.deptOK(e.Department) && matches(filter, e.Name, e.Email, e.Department, e.FirstMessage, string(e.Source), e.ID)
+		}
+		fetch = func(offset, limit int) (int, []board.QueueEntry) { return b.QueueWhere(now, keep, offset, limit) }
+	}
+	scan := func(visit func(*board.QueueEntry)) {
+		b.QueueWhere(now, func(e *board.QueueEntry) bool {
+			if keep == nil || keep(e) {
+				visit(e)
+			}
+			return false
+		}, 0, 0)
+	}
+	if focused {
+		p.List.Load(fetch, scan)
+		p.count = p.Total()
+	} else {
+		p.count, _ = fetch(0, 0)
+	}
+}
+
+func (p *queuePane) selectedVisitor() (rowRef, bool) {
+	e, ok := p.Selected()
+	if !ok {
+		return rowRef{}, false
+	}
+	return rowRef{Source: e.Source, ID: e.ID, Label: nameOr(e.Name, e.ID)}, true
+}
+
+func (p *queuePane) Update(msg tea.Msg) (bool, intent) {
+	if k, ok := msg.(tea.KeyPressMsg); ok {
+		switch {
+		case key.Matches(k, p.Keys.Open):
+			if e, ok := p.Selected(); ok {
+				return true, openChat{chat: rowRef{Source: e.Source, ID: e.ChatID, Label: e.Name}}
+			}
+			return true, nil
+		case key.Matches(k, p.Keys.Tag):
+			if v, ok := p.selectedVisitor(); ok {
+				return true, tagVisitor{visitor: v}
+			}
+			return false, nil
+		}
+		if handled, do := listKeys(k, &p.Keys, p); handled {
+			return true, do
+		}
+	}
+	return p.List.Update(msg), nil
+}
+
+func (p *queuePane) byDepartment()      {}
+func (p *queuePane) SetFilter(f string) { p.filter = f; p.Reset() }
+func (p *queuePane) Filter() string     { return p.filter }
+func (p *queuePane) Status() string     { return p.Position() }
+func (p *queuePane) Chips() []string    { return filterChips(p.filter) }
+
+func (p *queuePane) ShortHelp() []key.Binding {
+	k := &p.Keys
+	return []key.Binding{k.Open, k.Filter, k.Tag}
+}
+
+func (p *queuePane) FullHelp() [][]key.Binding {
+	k := &p.Keys
+	return [][]key.Binding{p.navHelp(), {k.Open, k.Filter, k.Back, k.Tag}}
+}
