@@ -279,3 +279,31 @@ func (b *Board) pruneAgentHistory(keep time.Time) {
 		}
 	}
 }
+
+// AgentTimeline returns the agent's status over [from, to) in n equal
+// slots, oldest first: each slot the status the agent spent most of it in
+// (unknown before any presence source spoke of them). Nil if the board
+// does not know the agent or n < 1. For a bar such as ████▒▒░░███.
+func (b *Board) AgentTimeline(source event.Source, id string, from, to time.Time, n int) []event.AgentStatus {
+	ag := b.findAgent(b.srcs.code(source), id)
+	if ag == nil || n < 1 || !to.After(from) {
+		return nil
+	}
+	step := to.Sub(from) / time.Duration(n)
+	out := make([]event.AgentStatus, n)
+	for i := range out {
+		a := from.Add(time.Duration(i) * step)
+		p := agentPeriod(ag, a, a.Add(step))
+		best, most := event.AgentUnknown, p.UnknownSeconds
+		for _, c := range []struct {
+			s event.AgentStatus
+			d float64
+		}{{event.AgentOnline, p.OnlineSeconds}, {event.AgentAway, p.AwaySeconds}, {event.AgentOffline, p.OfflineSeconds}} {
+			if c.d > most {
+				best, most = c.s, c.d
+			}
+		}
+		out[i] = best
+	}
+	return out
+}

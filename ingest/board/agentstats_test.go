@@ -186,3 +186,33 @@ func TestAgentHistorySurvivesRestart(t *testing.T) {
 		t.Errorf("restored agents differ:\n%s\n%s", ga, gr)
 	}
 }
+
+// TestAgentTimeline: the day in slots, each the status most of it was.
+func TestAgentTimeline(t *testing.T) {
+	h := func(x float64) time.Time { return day.Add(time.Duration(x * float64(time.Hour))) }
+	b := board.New(board.DefaultConfig())
+	b.Apply(status("a1", event.AgentOnline, "Online", h(8), time.Time{}))
+	b.Apply(status("a1", event.AgentAway, "Lunch", h(12), time.Time{}))
+	b.Apply(status("a1", event.AgentOnline, "Online", h(12.4), time.Time{}))
+	b.Apply(status("a1", event.AgentOffline, "Offline", h(16), time.Time{}))
+	got := b.AgentTimeline(event.Comm100, "a1", day, h(18), 18)
+	want := []event.AgentStatus{}
+	for i := range 18 {
+		switch {
+		case i < 8:
+			want = append(want, event.AgentUnknown)
+		case i == 12: // 12:00-12:24 away, the rest online: online
+			want = append(want, event.AgentOnline)
+		case i < 16:
+			want = append(want, event.AgentOnline)
+		default:
+			want = append(want, event.AgentOffline)
+		}
+	}
+	if mustJSON(t, got) != mustJSON(t, want) {
+		t.Errorf("timeline\n got %v\nwant %v", got, want)
+	}
+	if b.AgentTimeline(event.Comm100, "nobody", day, h(1), 4) != nil {
+		t.Error("a timeline for an agent the board does not know")
+	}
+}
