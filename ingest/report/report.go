@@ -214,6 +214,15 @@ func (a *Collector) StatusChanged(s board.StatusChange) {
 	}
 	acc := a.agent(s.Source, s.Agent)
 	if s.At.After(a.since) {
+		// Every poll restates every agent's status: as the board's own
+		// history does, keep only changes (a repeat changes no total).
+		last := acc.base
+		if n := len(acc.spans); n > 0 {
+			last = &acc.spans[n-1]
+		}
+		if last != nil && !s.At.Before(last.At) && last.Status == s.Status && last.Name == s.Name {
+			return
+		}
 		acc.spans = append(acc.spans, s)
 		return
 	}
@@ -236,7 +245,11 @@ func (a *Collector) ChatCredited(w board.AgentChat) {
 			delete(a.slots, k) // a chat seen anew: the old one's updates end
 			return
 		}
+		// The ids may share the memory of the event's whole payload:
+		// copied, so that a chat kept does not keep its payload alive.
+		k.chat = strings.Clone(w.Chat)
 		rec := w
+		rec.Chat, rec.Agent = k.chat, strings.Clone(w.Agent)
 		a.slots[k] = &rec
 		acc := a.agent(w.Source, w.Agent)
 		acc.chats = append(acc.chats, &rec)
