@@ -100,16 +100,25 @@ func writeJSON(w io.Writer, r *Report) error {
 		}
 		rows = append(rows, json.RawMessage(`{"`+string(r.By)+`":`+string(k)+`,`+string(b[1:])))
 	}
+	// Seconds to the millisecond: sums of many spans carry float noise.
+	ms := func(v float64) float64 { return round(v, 3) }
+	msp := func(v *float64) *float64 {
+		if v == nil {
+			return nil
+		}
+		r := ms(*v)
+		return &r
+	}
 	for _, a := range r.Agents {
-		reasons := a.AwayByReason
-		if reasons == nil {
-			reasons = map[string]float64{}
+		reasons := map[string]float64{}
+		for k, v := range a.AwayByReason {
+			reasons[k] = ms(v)
 		}
 		rows = append(rows, agentJSON{Source: string(a.Source), ID: a.ID, Name: a.Name, Chats: a.Chats,
-			FirstResponseMedian: a.FirstResponseMedian, FirstResponseP90: a.FirstResponseP90,
-			DurationMedian: a.DurationMedian, CSATGood: a.CSATGood, CSATBad: a.CSATBad,
-			OnlineSeconds: a.OnlineSeconds, AwaySeconds: a.AwaySeconds, OfflineSeconds: a.OfflineSeconds,
-			UnknownSeconds: a.UnknownSeconds, AwayByReason: reasons})
+			FirstResponseMedian: msp(a.FirstResponseMedian), FirstResponseP90: msp(a.FirstResponseP90),
+			DurationMedian: msp(a.DurationMedian), CSATGood: a.CSATGood, CSATBad: a.CSATBad,
+			OnlineSeconds: ms(a.OnlineSeconds), AwaySeconds: ms(a.AwaySeconds), OfflineSeconds: ms(a.OfflineSeconds),
+			UnknownSeconds: ms(a.UnknownSeconds), AwayByReason: reasons})
 	}
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
