@@ -7,12 +7,13 @@
 #   latency  POST -> stream client at 1,000/s
 #   fanout   200 stream clients at 1,000/s
 #   replay   start-up on a journal of 1,000,000 events
+#   report   chatdeck report over a journal of 1,000,000 events
 #   idle     the dashboard's CPU when nothing happens
 # Each script also runs alone, and takes its settings from the environment
 # (RUNS, DURATION, ...: see its header). Run on an otherwise idle machine.
 set -euo pipefail
 cd "$(dirname "$0")"
-for b in ${BENCHES:-gobench ingest latency fanout replay idle}; do
+for b in ${BENCHES:-gobench ingest latency fanout replay report idle}; do
   echo "=== $b"
   ./"$b".sh
   echo

@@ -19,7 +19,7 @@ func main() {
 	stop()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "chatdeck:", err)
-		os.Exit(1)
+		os.Exit(exitCode(err))
 	}
 }
 
@@ -38,6 +38,6 @@ func newRoot() *cobra.Command {
 	}
 	root.SetVersionTemplate("{{.Version}}\n")
 	addFlags(root.Flags(), scopeRun)
-	root.AddCommand(run, newDemo(), newServe(), newAttach(), newWebhooks(), newVersion(), newInfo())
+	root.AddCommand(run, newDemo(), newServe(), newAttach(), newWebhooks(), newVersion(), newInfo(), newReport())
 	return root
 }

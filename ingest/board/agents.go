@@ -107,6 +107,7 @@ func (b *Board) setStatus(ag *Agent, s event.AgentStatus, name string, at time.T
 	was := ag.Status
 	ag.Status, ag.StatusName = s, name
 	ag.noteStatus(s, name, at)
+	b.observeStatus(ag, s, name, at)
 	b.reindexAgent(ag, was)
 }
 

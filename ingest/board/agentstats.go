@@ -66,6 +66,7 @@ func (b *Board) done(c *Chat) {
 				w := &agentWork{chat: c.ID, at: c.tally.at}
 				ag.work = append(ag.work, w)
 				c.work = append(c.work, w)
+				b.observeCredit(c, ag)
 			}
 		}
 	}
@@ -86,6 +87,7 @@ func (b *Board) done(c *Chat) {
 	for _, w := range c.work {
 		w.at, w.response, w.duration, w.rating = c.tally.at, resp, dur, rating
 	}
+	b.observeWork(c)
 }
 
 // firstResponse is the time from the visitor's first message to the

@@ -39,6 +39,9 @@ type Config struct {
 	InboxSize int
 	// Location is the time zone "today" is counted in.
 	Location *time.Location
+	// Observer, if set, is told every count as the board makes it
+	// (observer.go).
+	Observer Observer
 }
 
 // DefaultConfig returns the defaults: T = 30 s over 30 min, short abandons

@@ -51,6 +51,7 @@ func (b *Board) arrive(c *Chat, ev *event.Event) {
 	}
 	c.tally.arrived = true
 	b.outcomes.add(place(ev), outcome{arrivals: 1})
+	b.observe(place(ev), c, c.Department, outcome{arrivals: 1})
 }
 
 // waitOutcome is what an answer's wait adds to the log.
@@ -84,6 +85,7 @@ func (b *Board) countOutcome(c *Chat, k outcomeKind, at time.Time, o outcome) {
 	c.tally.outcome, c.tally.at, c.tally.dept = k, at, c.Department
 	b.outcomes.add(at, o)
 	b.deptLog(c.tally.dept).add(at, o)
+	b.observe(at, c, c.tally.dept, o)
 }
 
 // deptLog is the outcome log of department d.
@@ -125,6 +127,7 @@ func (b *Board) settle(c *Chat) {
 	c.tally.wait, c.tally.waitKnown = w, ok
 	b.outcomes.add(c.tally.at, fix)
 	b.deptLog(c.tally.dept).add(c.tally.at, fix)
+	b.observe(c.tally.at, c, c.tally.dept, fix)
 }
 
 // countRating counts c's rating at at, once: the first good or bad one.
@@ -135,8 +138,10 @@ func (b *Board) countRating(c *Chat, at time.Time) {
 	switch c.Rating.Sentiment {
 	case event.Good:
 		b.outcomes.add(at, outcome{good: 1})
+		b.observe(at, c, c.Department, outcome{good: 1})
 	case event.Bad:
 		b.outcomes.add(at, outcome{bad: 1})
+		b.observe(at, c, c.Department, outcome{bad: 1})
 	default:
 		return
 	}

@@ -166,7 +166,7 @@ const replayBatchSize = 256
 // journal is read ahead a few batches at most, so memory stays bounded
 // whatever its size. It returns the events applied and how many of them
 // no longer decoded (applied as Unrecognised, see RecordEvent).
-func replayJournal(parent context.Context, j *journal.Journal, after int64, workers int, apply func(*event.Event)) (n, bad int, err error) {
+func replayJournal(parent context.Context, j Replayer, after int64, workers int, apply func(*event.Event)) (n, bad int, err error) {
 	ctx, cancel := context.WithCancel(parent)
 	defer cancel()
 	workers = max(workers, 1)
