@@ -47,15 +47,15 @@ type Config struct {
 	// limit); WebhookBurst is how many may come at once.
 	WebhookRate  float64       `koanf:"webhook_rate"`
 	WebhookBurst int           `koanf:"webhook_burst"`
+	Comm100      Comm100Config `koanf:"comm100"`
+	// Keys remaps the dashboard's keys: action name → keys ([] unbinds).
+	Keys   map[string][]string `koanf:"keys"`
+	Alerts AlertsConfig        `koanf:"alerts"`
 	// BrowserKey turns on the JivoChat browser routes (/browser/...):
 	// publishable, it sits in the site's pages. BrowserOrigins are the
 	// sites allowed to post with it, separated by commas.
 	BrowserKey     string `koanf:"browser_key"`
 	BrowserOrigins string `koanf:"browser_origins"`
-	Comm100      Comm100Config `koanf:"comm100"`
-	// Keys remaps the dashboard's keys: action name → keys ([] unbinds).
-	Keys   map[string][]string `koanf:"keys"`
-	Alerts AlertsConfig        `koanf:"alerts"`
 }
 
 // AlertsConfig holds the dashboard's alert thresholds.
