@@ -109,7 +109,8 @@ func startApp(ctx context.Context, cfg Config, token string, log *slog.Logger, o
 		log.Info("polling Comm100", "api", a.api.BaseURL(), "every", cfg.Comm100.PollInterval, "budget", a.api.Budget().String())
 	}
 	l, err := listener.New(listener.Config{Token: token, MaxBody: cfg.MaxBody, Logger: log, Actions: a.actions, Gate: a.gate,
-		Degraded: a.degraded, ObserveWebhook: a.metrics.Webhook, WebhookRate: cfg.WebhookRate, WebhookBurst: cfg.WebhookBurst, Guard: guard}, a.hub)
+		Degraded: a.degraded, ObserveWebhook: a.metrics.Webhook, WebhookRate: cfg.WebhookRate, WebhookBurst: cfg.WebhookBurst, Guard: guard,
+		Browser: browserConfig(cfg)}, a.hub)
 	if err != nil {
 		a.close()
 		return nil, err

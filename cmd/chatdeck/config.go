@@ -51,6 +51,11 @@ type Config struct {
 	// Keys remaps the dashboard's keys: action name → keys ([] unbinds).
 	Keys   map[string][]string `koanf:"keys"`
 	Alerts AlertsConfig        `koanf:"alerts"`
+	// BrowserKey turns on the JivoChat browser routes (/browser/...):
+	// publishable, it sits in the site's pages. BrowserOrigins are the
+	// sites allowed to post with it, separated by commas.
+	BrowserKey     string `koanf:"browser_key"`
+	BrowserOrigins string `koanf:"browser_origins"`
 }
 
 // AlertsConfig holds the dashboard's alert thresholds.
@@ -120,6 +125,8 @@ var settings = []setting{
 	{"tls_key", "tls-key", "CHATDECK_TLS_KEY", "", "TLS private key (PEM) of --tls-cert", forServer},
 	{"webhook_rate", "webhook-rate", "CHATDECK_WEBHOOK_RATE", "50", "webhooks per second one client address may send on average (0: no limit); beyond it 429", forServer},
 	{"webhook_burst", "webhook-burst", "CHATDECK_WEBHOOK_BURST", "200", "webhooks one client address may send at once", forServer},
+	{"browser_key", "browser-key", "CHATDECK_BROWSER_KEY", "", "publishable key of the JivoChat browser script (/browser/jivo.js); unset: no browser routes", forServer | forWebhooks},
+	{"browser_origins", "browser-origins", "CHATDECK_BROWSER_ORIGINS", "", "sites allowed to post browser events, comma-separated (e.g. https://shop.example.com); required with --browser-key", forServer},
 	{"retention_age", "retention-age", "CHATDECK_RETENTION_AGE", "720h", "journal keeps events this long (0: forever)", forServer},
 	{"retention_bytes", "retention-bytes", "CHATDECK_RETENTION_BYTES", "2147483648", "journal keeps at most this many payload bytes (0: no limit)", forServer},
 	{"checkpoint_every", "checkpoint-every", "CHATDECK_CHECKPOINT_EVERY", "5m", "save the board in the journal this often, and on exit, so that start-up replays only what came after (-1s: never; start-up replays the whole journal)", forServer},

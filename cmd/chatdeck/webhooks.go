@@ -61,6 +61,7 @@ proxy or tunnel in front of chatdeck) without registering anything.`,
 				return fmt.Errorf("%s %q: %w", flag, base, err)
 			}
 			printWebhookURLs(cmd.OutOrStdout(), strings.TrimRight(base, "/"), token)
+			printBrowserTag(cmd.OutOrStdout(), strings.TrimRight(base, "/"), cfg.BrowserKey)
 			if register == "" {
 				return nil
 			}

@@ -190,7 +190,9 @@ func (b *Board) Apply(ev *event.Event) {
 		b.latest = at
 	}
 	b.noteSource(ev)
-	switch ev.Kind {
+	switch kindOf(ev) {
+	case untrustedKind:
+		b.browserEvent(ev)
 	case event.ChatRequested:
 		b.chatRequested(ev)
 	case event.ChatStarted, event.ChatAccepted, event.ChatTransferred:

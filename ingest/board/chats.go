@@ -37,6 +37,8 @@ type Chat struct {
 	Call       *event.Call     `json:"call,omitempty"`
 	Unanswered bool            `json:"unanswered,omitempty"` // the vendor said nobody answered in time
 	FromPoll   bool            `json:"from_poll,omitempty"`  // known only from a visitors poll, not a webhook
+	// FromBrowser: known only from the visitor's browser (browser.go).
+	FromBrowser bool `json:"from_browser,omitempty"`
 	// KeyedByVisitor: its events carried no chat id, so the chat is its
 	// visitor's (ID is "visitor-chat:" and the visitor's key).
 	KeyedByVisitor bool `json:"keyed_by_visitor,omitempty"`
@@ -161,6 +163,7 @@ func (b *Board) noteOpen(c *Chat) {
 		return
 	}
 	vk := b.key(c.Source, vkey)
+	b.adoptBrowser(vk, c)
 	if prev := b.open[vk]; prev != c && prev != nil && prev.FromPoll {
 		// The webhook's chat takes the polled entry's place, and the
 		// wait began when chatdeck first heard of it: the poll.

@@ -48,6 +48,7 @@ package board_test
 //     receipt: its wait is the vendor's figure or unknown, not the receipt
 //     of the end minus the waiting-since (that would be the whole chat).
 //   - LongestWait is never negative (a now before the wait began gives 0).
+//   - Events from browsers (Untrusted) follow reference_browser_test.go.
 
 import (
 	"encoding/json"
@@ -94,6 +95,8 @@ type refChat struct {
 	firstRecv       time.Time // ReceivedAt of its first event
 	pollSince       time.Time // the poll's since, if the visitor was polled waiting at its first event
 	firstWaitRecv   time.Time // ReceivedAt of its first request/unanswered (or waiting update)
+	browserSince    time.Time // the waiting-since of the browser chat it took over (reference_browser_test.go)
+	closedAt        time.Time // a browser chat's: the receipt of the jivo_onClose that ended it
 	answerRecv      time.Time // ReceivedAt of the answering event
 	vendorWait      time.Duration
 	hasVendorWait   bool
@@ -287,7 +290,9 @@ func (c *refChat) learn(ev *event.Event) {
 }
 
 // waitingSinceNow is the chat's waiting-since from what is known so far.
-func (c *refChat) waitingSinceNow() time.Time { return earliest(c.firstWaitRecv, c.pollSince) }
+func (c *refChat) waitingSinceNow() time.Time {
+	return earliest(earliest(c.firstWaitRecv, c.pollSince), c.browserSince)
+}
 
 // answer makes a chat that is not yet answered or ended active.
 func (c *refChat) answer(ev *event.Event) {
@@ -435,9 +440,15 @@ func referenceMetrics(cfg board.Config, evs []event.Event, now time.Time) refMet
 		return s
 	}
 	chats := map[refKey]*refChat{}
-	chatEvents := map[refKey][]*event.Event{}
+	browser := newRefBrowser()
 	for i := range evs {
 		ev := &evs[i]
+		if ev.Untrusted {
+			if c := browser.apply(ev, cfg); c != nil {
+				m.Chats = append(m.Chats, c)
+			}
+			continue
+		}
 		switch ev.Kind {
 		case event.AgentStatusChanged:
 			for _, a := range ev.Agents {
@@ -496,17 +507,22 @@ func referenceMetrics(cfg board.Config, evs []event.Event, now time.Time) refMet
 			chats[k] = c
 			m.Chats = append(m.Chats, c)
 		}
-		chatEvents[k] = append(chatEvents[k], ev)
+		fresh := isArrivalKind(ev.Kind) && !c.Arrived
+		if fresh {
+			browser.adopt(c, ev)
+		}
+		// Each chat's events are applied in journal order, as they come:
+		// what a browser event may do depends on the visitor's chats then.
+		browser.noteOpen(c, ev, true, fresh)
+		c.apply(ev, cfg)
+		browser.noteOpen(c, ev, false, fresh)
 		for _, a := range ev.Agents {
 			know(agentKey(ev.Source, a))
 		}
 	}
 
-	// Pass 2: each chat's events in order.
+	// Pass 2: what each chat's events decided.
 	for _, c := range m.Chats {
-		for _, ev := range chatEvents[c.Key] {
-			c.apply(ev, cfg)
-		}
 		c.WaitingSince = c.waitingSinceNow()
 		if c.Outcome == "answered" {
 			c.WaitKnown, c.Wait = c.answerWait()

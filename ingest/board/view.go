@@ -20,6 +20,7 @@ type QueueEntry struct {
 	FirstMessage string       `json:"first_message,omitempty"`
 	Unanswered   bool         `json:"unanswered,omitempty"`
 	FromPoll     bool         `json:"from_poll,omitempty"`
+	FromBrowser  bool         `json:"from_browser,omitempty"` // known only from the visitor's browser (untrusted)
 }
 
 // QueueLen is the number of waiting visitors.
@@ -50,6 +51,7 @@ func queueEntry(c *Chat, now time.Time) QueueEntry {
 		Source: c.Source, ID: c.Visitor.Key(), ChatID: c.ID, Name: visitorLabel(c.Visitor),
 		Department: c.Department, WaitingSince: c.RequestedAt,
 		FirstMessage: c.FirstMessage(), Unanswered: c.Unanswered, FromPoll: c.FromPoll,
+		FromBrowser: c.FromBrowser,
 	}
 	if c.Visitor != nil {
 		e.Email = c.Visitor.Email

@@ -85,6 +85,10 @@ func Decode(in Input) (event.Event, error) {
 		}
 		ev = decodeChatlio(c, kind, in.Hint, root)
 	case event.JivoChat:
+		if in.Hint == HintBrowser { // strict, like a poll: browser data can be forged
+			ev, polled = decodeJivoBrowser(c, root), true
+			break
+		}
 		ev = decodeJivo(c, root)
 	default:
 		return event.Event{}, fmt.Errorf("source %q: %w", in.Source, ErrUnknownHint)

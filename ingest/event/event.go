@@ -156,6 +156,13 @@ type Event struct {
 	// snapshots): "Online", "Away" and the site's custom away statuses.
 	SnapshotStatuses []string `json:"snapshot_statuses,omitempty"`
 
+	// Untrusted: the event came from a visitor's browser (the JivoChat
+	// JavaScript API through /browser/jivochat), where anyone can forge it.
+	// The board lets such an event move only that one visitor's own waiting
+	// state: never an agent, never another visitor, never a chat's outcome
+	// once a webhook has spoken of the chat.
+	Untrusted bool `json:"untrusted,omitempty"`
+
 	Raw json.RawMessage `json:"payload,omitempty"`
 }
 

@@ -81,6 +81,9 @@ type Config struct {
 	// stay encodable and decodable (package wire); nil: one that logs to
 	// Logger and counts nothing.
 	Guard *wire.Guard
+	// Browser configures the JivoChat browser routes (browser.go); off
+	// without a key.
+	Browser BrowserConfig
 	// Now is the clock; time.Now if nil.
 	Now func() time.Time
 	// Logger receives the request log (debug) and failures. Paths and
@@ -136,6 +139,9 @@ func New(cfg Config, store Store) (*Listener, error) {
 	l.route("/v1/events", http.MethodGet, l.bearer(l.getEvents))
 	l.route("/v1/agents/{id}/status", http.MethodPost, l.bearer(l.postAgentStatus))
 	l.route("/healthz", http.MethodGet, l.healthz)
+	if err := l.browserRoutes(); err != nil {
+		return nil, err
+	}
 	return l, nil
 }
 
@@ -318,9 +324,14 @@ func (s *statusRecorder) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 	return h.Hijack()
 }
 
-func (l *Listener) tokenOK(got string) bool {
+func (l *Listener) tokenOK(got string) bool { return secretOK(got, l.token) }
+
+// secretOK reports whether got is the secret whose SHA-256 sum is want, in
+// constant time (the sums are compared, so not even the length leaks). The
+// token and the browser key are checked with it.
+func secretOK(got string, want [sha256.Size]byte) bool {
 	sum := sha256.Sum256([]byte(got))
-	return subtle.ConstantTimeCompare(sum[:], l.token[:]) == 1
+	return subtle.ConstantTimeCompare(sum[:], want[:]) == 1
 }
 
 func (l *Listener) webhookAuth(h http.HandlerFunc) http.HandlerFunc {

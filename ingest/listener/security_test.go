@@ -223,7 +223,7 @@ func TestTokensComparedInConstantTime(t *testing.T) {
 		})
 	}
 	if subtleCalls != 1 {
-		t.Errorf("%d calls of subtle.ConstantTimeCompare, want the one in tokenOK", subtleCalls)
+		t.Errorf("%d calls of subtle.ConstantTimeCompare, want the one in secretOK", subtleCalls)
 	}
 	// And the check works: right token in, wrong tokens of every length out.
 	s := start(t, filepath.Join(t.TempDir(), "j.db"))

@@ -94,8 +94,13 @@ func (l *Listener) visitorData(ev *event.Event) []JivoField {
 // take reads, normalises and decodes a webhook body, answering the error
 // itself when it fails.
 func (l *Listener) take(w http.ResponseWriter, r *http.Request, source event.Source, hint string) (*event.Event, []byte, bool) {
+	return l.takeAtMost(w, r, source, hint, l.cfg.MaxBody)
+}
+
+// takeAtMost is take with a body limit of its own.
+func (l *Listener) takeAtMost(w http.ResponseWriter, r *http.Request, source event.Source, hint string, limit int64) (*event.Event, []byte, bool) {
 	ct := r.Header.Get("Content-Type")
-	body, berr := readBody(w, r, l.cfg.MaxBody)
+	body, berr := readBody(w, r, limit)
 	if berr != nil {
 		writeError(w, berr.status, berr.msg)
 		return nil, nil, false
