@@ -121,8 +121,13 @@ func streamLeader(t *testing.T, c *testCluster, j *Journal) int {
 // or refusing anything after the election, the node catching up when it
 // comes back, and two nodes down answered ErrNoQuorum, never a success.
 func TestJournalAcrossNodeFailures(t *testing.T) {
+	t.Parallel()
+	t0 := time.Now()
+	step := func(name string) { t.Logf("%v %s", time.Since(t0).Round(time.Millisecond), name) }
 	c := newTestCluster(t, 3)
+	step("started")
 	js := openJournals(t, c)
+	step("opened")
 	fs := make([]*follower, 3)
 	for i := range fs {
 		fs[i] = follow(js[i], 0)
@@ -145,6 +150,7 @@ func TestJournalAcrossNodeFailures(t *testing.T) {
 		}
 	}
 	waitAllSee(t, fs, acked, 10*time.Second)
+	step("read back")
 
 	// Dedupe by id: the second publish with an id stores nothing and
 	// answers the first one's sequence; without an id, a repeat is a new
@@ -161,6 +167,7 @@ func TestJournalAcrossNodeFailures(t *testing.T) {
 	}
 	waitAllSee(t, fs, acked, 10*time.Second)
 
+	step("deduped")
 	// One node down, the stream's leader: after the election publishes
 	// succeed on 2 of 3, and every later one succeeds.
 	down := streamLeader(t, c, js[0])
@@ -190,10 +197,13 @@ func TestJournalAcrossNodeFailures(t *testing.T) {
 	}
 	waitAllSee(t, fs, acked, 10*time.Second)
 
+	step("2 of 3")
 	// The stopped node comes back with its store and catches up from the
 	// last record it had seen.
 	c.start(down)
+	step("restarted")
 	js[down] = openJournal(t, c.nodes[down])
+	step("reopened")
 	var seen []Entry
 	for _, e := range acked {
 		if e.Seq <= first { // it saw at least everything before the dedupe step
@@ -208,6 +218,7 @@ func TestJournalAcrossNodeFailures(t *testing.T) {
 	publish(t, js[down], testEntry(300), "", &acked)
 	waitAllSee(t, fs, acked, 10*time.Second)
 
+	step("caught up")
 	// Two nodes down: the last one answers ErrNoQuorum within the publish
 	// timeout, every time, and nothing new reaches its follower.
 	last := up[0]
@@ -235,6 +246,7 @@ func TestJournalAcrossNodeFailures(t *testing.T) {
 // TestFollowResumesFromAnySequence checks the cursor: following from n
 // delivers exactly the records after n.
 func TestFollowResumesFromAnySequence(t *testing.T) {
+	t.Parallel()
 	c := newTestCluster(t, 3)
 	js := openJournals(t, c)
 	var acked []Entry
