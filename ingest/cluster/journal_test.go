@@ -272,4 +272,24 @@ func TestFollowResumesFromAnySequence(t *testing.T) {
 			t.Fatalf("follow after %d ended with %v, want context.Canceled", after, err)
 		}
 	}
+	// A node connected to an existing deployment by URL (here, one of the
+	// cluster's client ports) publishes into the same stream.
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	ext, err := Start(ctx, Config{NATSURL: c.nodes[1].ClientURL(), Node: "external"})
+	if err != nil {
+		t.Fatalf("connect by URL: %v", err)
+	}
+	defer ext.Close()
+	if ext.ClientURL() != "" || ext.ClusterAddr() != "" || ext.Peers() != nil {
+		t.Fatalf("a node connected by URL reports server addresses: %q %q %v", ext.ClientURL(), ext.ClusterAddr(), ext.Peers())
+	}
+	ej := openJournal(t, ext)
+	f := follow(js[2], acked[len(acked)-1].Seq)
+	defer f.stop()
+	publish(t, ej, testEntry(99), "by-url", &acked)
+	waitFor(t, 10*time.Second, "a record published by URL is followed on a cluster node", func() (bool, string) {
+		d := same(acked[len(acked)-1:], f.snapshot())
+		return d == "", d
+	})
 }
