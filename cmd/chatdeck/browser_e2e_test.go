@@ -100,8 +100,8 @@ func TestBrowserJivoEndToEnd(t *testing.T) {
 	cmd := exec.CommandContext(ctx, browser, "--headless=new", "--no-sandbox", "--disable-gpu", "--no-first-run",
 		"--no-default-browser-check", "--disable-dev-shm-usage", "--remote-debugging-port=0",
 		"--user-data-dir="+t.TempDir(), shop.URL+"/")
-	var out bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &out
+	out := &logBuffer{} // written by the command's copier, read by the test
+	cmd.Stdout, cmd.Stderr = out, out
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("starting chromium: %v", err)
 	}
