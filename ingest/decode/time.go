@@ -24,6 +24,19 @@ import (
 // 16 to 18 microseconds, 19 nanoseconds. Values at or below zero (.NET's
 // DateTime.MinValue and friends) mean "no time".
 func ParseTime(s string) (time.Time, error) {
+	t, err := parseTime(s)
+	if err != nil {
+		return time.Time{}, err
+	}
+	// JSON and RFC 3339 carry four-digit years only: a time beyond them
+	// could be read but never journalled or sent on.
+	if y := t.Year(); !t.IsZero() && (y < 0 || y > 9999) {
+		return time.Time{}, errors.New("time out of range " + strconv.Quote(truncate(strings.TrimSpace(s), 40)))
+	}
+	return t, nil
+}
+
+func parseTime(s string) (time.Time, error) {
 	s = strings.TrimSpace(s)
 	if s == "" {
 		return time.Time{}, nil
