@@ -41,6 +41,16 @@ type Pane interface {
 	FullHelp() [][]key.Binding
 }
 
+// Detailer is a pane whose selected row has details worth a panel of their
+// own: the wide layouts draw them beside the list, and the pane may open
+// them in full. A pane copies what Detail needs in Load, so that drawing
+// never reads the board.
+type Detailer interface {
+	// Detail draws the selected row's details in w cells by h lines;
+	// "" when nothing is selected.
+	Detail(w, h int) string
+}
+
 // intent is what a pane asks the root to do.
 type intent any
 
