@@ -53,9 +53,12 @@ func tuiLogConfig(cfg Config) Config {
 func runDashboard(ctx context.Context, cfg Config, mode string, opt appOptions,
 	around func(ctx context.Context, a *app) (stop func(), err error)) error {
 	cfg = tuiLogConfig(cfg)
-	token, _, err := ensureToken(cfg)
+	token, tokenFile, err := ensureToken(cfg)
 	if err != nil {
 		return err
+	}
+	if tokenFile == "" {
+		tokenFile = opt.tokenFile
 	}
 	log, closeLog, err := newLogger(cfg, io.Discard, append(configSecrets(cfg), token)...)
 	if err != nil {
@@ -79,6 +82,7 @@ func runDashboard(ctx context.Context, cfg Config, mode string, opt appOptions,
 		return err
 	}
 	opts := tui.Options{Source: a.hub, Listen: a.addr, Mode: mode, Keys: keys,
+		BaseURL: a.baseURL(), TokenFile: tokenFile,
 		Alerts: tui.Alerts{WaitWarn: cfg.Alerts.WaitWarn, WaitAlert: cfg.Alerts.WaitAlert,
 			ServiceLevel: cfg.Alerts.ServiceLevel, Bell: cfg.Alerts.Bell}}
 	if a.api != nil {
