@@ -103,6 +103,13 @@ wait:
 			return nil
 		}
 	}
+	// After the first contact, so that a refused token is told as such
+	// whatever the terminal.
+	if err := needTerminal(os.Stdin, os.Stdout); err != nil {
+		cancel()
+		<-done
+		return err
+	}
 	tuiCtx, stopTUI := context.WithCancel(ctx)
 	defer stopTUI()
 	var runErr error
