@@ -1,0 +1,110 @@
+package tui
+
+import (
+	"cmp"
+	"slices"
+	"strings"
+
+	"charm.land/bubbles/v2/key"
+)
+
+// A List's rows are in the board's order unless the user picks a column to
+// sort by (the sort key cycles through the columns that can sort, then
+// back to the board's order) or reverses the order (the reverse key). The
+// selection follows its row through a re-sort, as through any other move.
+
+// sorted reports whether the rows are in another order than the board's.
+func (l *List[T]) sorted() bool { return l.sortBy > 0 || l.desc }
+
+// sortColumn is the column the rows are sorted by, or nil.
+func (l *List[T]) sortColumn() *Column[T] {
+	if l.sortBy < 1 || l.sortBy > len(l.Columns) {
+		return nil
+	}
+	return &l.Columns[l.sortBy-1]
+}
+
+// sortRows reads every row with scan, in the chosen order, and returns a
+// fetch and a scan over them.
+func (l *List[T]) sortRows(scan scanFunc[T]) (fetchFunc[T], scanFunc[T]) {
+	var all []T
+	scan(func(r *T) { all = append(all, *r) })
+	if c := l.sortColumn(); c != nil && c.Cmp != nil {
+		cmp := c.Cmp
+		if l.desc {
+			cmp = func(a, b *T) int { return c.Cmp(b, a) }
+		}
+		slices.SortStableFunc(all, func(a, b T) int { return cmp(&a, &b) })
+	} else if l.desc {
+		slices.Reverse(all)
+	}
+	fetch := func(offset, limit int) (int, []T) {
+		from := min(max(offset, 0), len(all))
+		return len(all), all[from:min(from+max(limit, 0), len(all))]
+	}
+	each := func(visit func(*T)) {
+		for i := range all {
+			visit(&all[i])
+		}
+	}
+	return fetch, each
+}
+
+// nextSort sorts by the next shown column that can sort, in its first
+// direction; after the last, the board's order again.
+func (l *List[T]) nextSort() {
+	shown := l.shown()
+	next := 0
+	for _, i := range shown {
+		if i+1 > l.sortBy && l.Columns[i].Cmp != nil {
+			next = i + 1
+			break
+		}
+	}
+	l.sortBy, l.desc = next, false
+	if c := l.sortColumn(); c != nil {
+		l.desc = c.Desc
+	}
+}
+
+// reverseSort reverses the order.
+func (l *List[T]) reverseSort() { l.desc = !l.desc }
+
+// sortMark is what the sort column's title carries: ▲ ascending, ▼
+// descending.
+func (l *List[T]) sortMark() string {
+	if l.desc {
+		return "▼"
+	}
+	return "▲"
+}
+
+// sortChip says the order when no column shows it.
+func (l *List[T]) sortChip() []string {
+	switch {
+	case l.sortBy == 0 && l.desc:
+		return []string{"order reversed"}
+	case l.sortBy > 0 && !slices.Contains(l.shown(), l.sortBy-1):
+		return []string{"sort: " + l.Columns[l.sortBy-1].Title + " " + l.sortMark()}
+	}
+	return nil
+}
+
+// sortHelp is the sort keys, for the help screen.
+func (l *List[T]) sortHelp() []key.Binding { return []key.Binding{l.Keys.Sort, l.Keys.Reverse} }
+
+// cmpText orders text case-insensitively.
+func cmpText(a, b string) int { return strings.Compare(strings.ToLower(a), strings.ToLower(b)) }
+
+// cmpSeconds orders figures that may be unknown (nil), the unknown first.
+func cmpSeconds(a, b *float64) int {
+	switch {
+	case a == nil && b == nil:
+		return 0
+	case a == nil:
+		return -1
+	case b == nil:
+		return 1
+	}
+	return cmp.Compare(*a, *b)
+}
