@@ -45,7 +45,9 @@ func newChatsPane(c *Context) Pane {
 		{Title: "VISITOR", Width: 18, Cell: func(c *board.ChatSummary) Cell { return Cell{Text: c.Visitor} },
 			Cmp: func(a, b *board.ChatSummary) int { return cmpText(a.Visitor, b.Visitor) }},
 		{Title: "AGENT", Width: 14, Cell: func(c *board.ChatSummary) Cell { return Cell{Text: strings.Join(c.Agents, ",")} },
-			Cmp: func(a, b *board.ChatSummary) int { return cmpText(strings.Join(a.Agents, ","), strings.Join(b.Agents, ",")) }},
+			Cmp: func(a, b *board.ChatSummary) int {
+				return cmpText(strings.Join(a.Agents, ","), strings.Join(b.Agents, ","))
+			}},
 		{Title: "SILENT", Width: 8, Cell: func(c *board.ChatSummary) Cell {
 			if c.State == board.Active && !c.LastVisitorMessageAt.IsZero() {
 				return Cell{Text: dur(p.Now.Sub(c.LastVisitorMessageAt))}
