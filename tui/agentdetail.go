@@ -220,7 +220,7 @@ func (d *agentDetail) lines(w int) []string {
 
 // recentRow is a row of the recent chats' table.
 func recentRow(when, chat, visitor, state, resp, lasted, csat string) string {
-	return cell(when, 6) + cell(chat, 10) + cell(visitor, 16) + cell(state, 8) + cell(resp, 9) + cell(lasted, 8) + csat
+	return cell(when, 6) + cell(chat, 10) + cell(visitor, 14) + cell(state, 8) + cell(resp, 9) + cell(lasted, 8) + csat
 }
 
 // durOrDash is d, or – when unknown (< 0).

@@ -297,7 +297,7 @@ func (p *agentsPane) detailsKey() key.Binding { return renamed(p.Keys.Open, "det
 func (p *agentsPane) ShortHelp() []key.Binding {
 	k := &p.Keys
 	if p.full.open {
-		return []key.Binding{k.Online, k.Away, k.Status, k.Copy, renamed(k.Back, "list")}
+		return []key.Binding{renamed(k.Back, "list"), k.Online, k.Away, k.Status, k.Copy}
 	}
 	return []key.Binding{k.Online, k.Away, k.Status, p.detailsKey(), k.Copy, k.Sort, k.Filter}
 }
