@@ -40,7 +40,7 @@ func newAgentsPane(c *Context) Pane {
 		{Title: "STATUS", Width: 13, Cell: p.statusCell, Cmp: func(a, b *board.Agent) int {
 			return cmp.Or(cmp.Compare(statusRank(a.Status), statusRank(b.Status)), cmpText(statusLabel(a), statusLabel(b)))
 		}},
-		{Title: "NAME", Width: 18, Cell: func(a *board.Agent) Cell { return Cell{Text: nameOr(a.Name, a.ID)} },
+		{Title: "NAME", Width: 17, Cell: func(a *board.Agent) Cell { return Cell{Text: nameOr(a.Name, a.ID)} },
 			Cmp: func(a, b *board.Agent) int { return cmpText(nameOr(a.Name, a.ID), nameOr(b.Name, b.ID)) }},
 		{Title: "FOR", Width: 9, Drop: 1, Cell: p.forCell, Desc: true, Cmp: func(a, b *board.Agent) int {
 			return cmp.Compare(p.statusFor(a), p.statusFor(b))
@@ -54,10 +54,10 @@ func newAgentsPane(c *Context) Pane {
 		}, Desc: true, Cmp: func(a, b *board.Agent) int {
 			return cmp.Or(cmp.Compare(a.Chats, b.Chats), cmp.Compare(a.Capacity, b.Capacity))
 		}},
-		{Title: "TODAY", Width: 6, Drop: 2, Cell: func(a *board.Agent) Cell {
+		{Title: "TODAY", Width: 7, Drop: 2, Cell: func(a *board.Agent) Cell {
 			return Cell{Text: fmt.Sprint(today(a).Chats)}
 		}, Desc: true, Cmp: func(a, b *board.Agent) int { return cmp.Compare(today(a).Chats, today(b).Chats) }},
-		{Title: "1ST RESP", Width: 9, Drop: 3, Cell: func(a *board.Agent) Cell {
+		{Title: "1ST RESP", Width: 10, Drop: 3, Cell: func(a *board.Agent) Cell {
 			return Cell{Text: secs(today(a).FirstResponseMedian)}
 		}, Cmp: func(a, b *board.Agent) int {
 			return cmpSeconds(today(a).FirstResponseMedian, today(b).FirstResponseMedian)

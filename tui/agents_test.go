@@ -71,12 +71,12 @@ func TestAgentColumnsAt80And160(t *testing.T) {
 		header, ann string
 		absent      []string
 	}{
-		{160, "STATUS       NAME              FOR      CHATS  TODAY 1ST RESP CSAT    SOURCE   ID",
-			"online       Ann               10m00s   1/2    1     40s      +1 -0   comm100  a-ann", nil},
-		{80, "STATUS       NAME              FOR      CHATS  TODAY 1ST RESP CSAT    SOURCE",
-			"online       Ann               10m00s   1/2    1     40s      +1 -0   comm100", []string{" ID", "a-ann"}},
-		{60, "STATUS       NAME              FOR      CHATS  TODAY",
-			"online       Ann               10m00s   1/2    1", []string{"1ST RESP", "CSAT", "SOURCE", "comm100"}},
+		{160, "STATUS       NAME             FOR      CHATS  TODAY  1ST RESP  CSAT    SOURCE   ID",
+			"online       Ann              10m00s   1/2    1      40s       +1 -0   comm100  a-ann", nil},
+		{80, "STATUS       NAME             FOR      CHATS  TODAY  1ST RESP  CSAT    SOURCE",
+			"online       Ann              10m00s   1/2    1      40s       +1 -0   comm100", []string{" ID", "a-ann"}},
+		{60, "STATUS       NAME             FOR      CHATS  TODAY",
+			"online       Ann              10m00s   1/2    1", []string{"1ST RESP", "CSAT", "SOURCE", "comm100"}},
 	} {
 		m := press(newModel(s, nil, tc.w, 24), "2")
 		lines := paneLines(m)
@@ -86,7 +86,7 @@ func TestAgentColumnsAt80And160(t *testing.T) {
 		if got := strings.TrimRight(lines[1], " "); got != tc.ann {
 			t.Errorf("%d columns: Ann's row\n%q, want\n%q", tc.w, got, tc.ann)
 		}
-		if got := strings.TrimRight(lines[2], " "); !strings.HasPrefix(got, "meeting      Bob               10m00s   0/2    0") {
+		if got := strings.TrimRight(lines[2], " "); !strings.HasPrefix(got, "meeting      Bob              10m00s   0/2    0") {
 			t.Errorf("%d columns: Bob's row %q", tc.w, got)
 		}
 		for _, bad := range tc.absent {
