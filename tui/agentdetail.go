@@ -124,23 +124,40 @@ func timelineTicks(n int) string {
 }
 
 // statusTimes is the time in each status today: online, away (and by
-// reason, longest first), offline and unknown.
+// reason, longest first: reasons named alike but for case are one, and a
+// lone reason that is just "away" is not repeated), offline and unknown.
 func statusTimes(t *board.AgentPeriod) string {
 	d := func(s float64) string { return dur(time.Duration(s * float64(time.Second))) }
+	type reason struct {
+		name string
+		secs float64
+	}
+	var reasons []reason
+	at := map[string]int{}
+	for r, secs := range t.AwayByReason {
+		name := nameOr(r, "away")
+		k := strings.ToLower(name)
+		i, ok := at[k]
+		if !ok {
+			i, at[k] = len(reasons), len(reasons)
+			reasons = append(reasons, reason{name: name})
+		}
+		reasons[i].secs += secs
+		if name < reasons[i].name { // the same name whatever the map's order: "Away" before "away"
+			reasons[i].name = name
+		}
+	}
+	sort.Slice(reasons, func(i, j int) bool {
+		x, y := reasons[i], reasons[j]
+		return x.secs > y.secs || x.secs == y.secs && x.name < y.name
+	})
 	away := "away " + d(t.AwaySeconds)
-	if len(t.AwayByReason) > 0 {
-		reasons := make([]string, 0, len(t.AwayByReason))
-		for r := range t.AwayByReason {
-			reasons = append(reasons, r)
-		}
-		sort.Slice(reasons, func(i, j int) bool {
-			x, y := t.AwayByReason[reasons[i]], t.AwayByReason[reasons[j]]
-			return x > y || x == y && reasons[i] < reasons[j]
-		})
+	if len(reasons) > 1 || len(reasons) == 1 && !strings.EqualFold(reasons[0].name, "away") {
+		parts := make([]string, len(reasons))
 		for i, r := range reasons {
-			reasons[i] = nameOr(r, "away") + " " + d(t.AwayByReason[r])
+			parts[i] = r.name + " " + d(r.secs)
 		}
-		away += " (" + strings.Join(reasons, ", ") + ")"
+		away += " (" + strings.Join(parts, ", ") + ")"
 	}
 	return strings.Join([]string{"online " + d(t.OnlineSeconds), away, "offline " + d(t.OfflineSeconds),
 		"unknown " + d(t.UnknownSeconds)}, " · ")
@@ -188,7 +205,7 @@ func (d *agentDetail) lines(w int) []string {
 	add(t.Dim.Render(strings.Join(ids, " · ")))
 	add("")
 	from := d.today.From
-	add(t.Bold.Render("Today") + t.Dim.Render(fmt.Sprintf(" since %s %s", from.Format("Mon 2 Jan 15:04"), from.Location())))
+	add(t.Bold.Render("Today") + t.Dim.Render(" since "+from.Format("Mon 2 Jan 15:04 MST")))
 	n := barCells(w)
 	add(timelineBar(d.slots, n))
 	add(t.Dim.Render(timelineTicks(n)))

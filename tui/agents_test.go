@@ -229,3 +229,25 @@ func TestEnterOpensAgentDetail(t *testing.T) {
 		t.Errorf("selected %s after the detail, want Bob", a.ID)
 	}
 }
+
+// TestStatusTimes: away by reason, longest first, reasons that differ only
+// by case as one, and a lone "away" not repeated.
+func TestStatusTimes(t *testing.T) {
+	for _, tc := range []struct {
+		by   map[string]float64
+		want string
+	}{
+		{nil, "online 1h00m · away 0s · offline 0s · unknown 0s"},
+		{map[string]float64{"": 60, "Away": 60}, "online 1h00m · away 2m00s · offline 0s · unknown 0s"},
+		{map[string]float64{"Lunch": 1800, "Meeting": 3600, "away": 60, "Away": 60},
+			"online 1h00m · away 1h32m (Meeting 1h00m, Lunch 30m00s, Away 2m00s) · offline 0s · unknown 0s"},
+	} {
+		p := board.AgentPeriod{OnlineSeconds: 3600, AwayByReason: tc.by}
+		for _, s := range tc.by {
+			p.AwaySeconds += s
+		}
+		if got := statusTimes(&p); got != tc.want {
+			t.Errorf("%v:\n%q, want\n%q", tc.by, got, tc.want)
+		}
+	}
+}
