@@ -75,6 +75,16 @@ func newAgentsPane(c *Context) Pane {
 	return p
 }
 
+// todayColumn reports whether the column is drawn from what the agent did
+// today: a sort by one of them reads every agent's day.
+func todayColumn(title string) bool {
+	switch title {
+	case "TODAY", "1ST RESP", "CSAT":
+		return true
+	}
+	return false
+}
+
 // today is what the agent did today, as the pane read it.
 func today(a *board.Agent) *board.AgentPeriod {
 	if a.Today == nil {
@@ -154,11 +164,15 @@ func (p *agentsPane) Load(b *board.Board, focused bool) {
 	filter := strings.ToLower(p.filter)
 	now := p.Now
 	// Each row carries what the agent did today: read for the rows on
-	// screen only, or for every row while a sort needs them.
+	// screen only, or for every row while a sort by it needs them.
 	withToday := func(a *board.Agent) {
-		if t, _, ok := b.AgentToday(a.Source, a.ID, now); ok {
+		if t, ok := b.AgentDay(a.Source, a.ID, now); ok {
 			a.Today = &t
 		}
+	}
+	sortToday := false
+	if c := p.sortColumn(); c != nil {
+		sortToday = todayColumn(c.Title)
 	}
 	var keep func(a *board.Agent) bool
 	if filter != "" {
@@ -166,17 +180,11 @@ func (p *agentsPane) Load(b *board.Board, focused bool) {
 			return matches(filter, a.Name, a.Email, a.StatusName, string(a.Status), string(a.Source), a.ID)
 		}
 	}
-	fetch := func(offset, limit int) (int, []board.Agent) {
-		total, page := b.AgentsWhere(keep, offset, limit)
-		for i := range page {
-			withToday(&page[i])
-		}
-		return total, page
-	}
+	fetch := func(offset, limit int) (int, []board.Agent) { return b.AgentsWhere(keep, offset, limit) }
 	scan := func(visit func(*board.Agent)) {
 		b.AgentsWhere(func(a *board.Agent) bool {
 			if keep == nil || keep(a) {
-				if p.sorted() {
+				if sortToday {
 					withToday(a)
 				}
 				visit(a)
@@ -189,6 +197,11 @@ func (p *agentsPane) Load(b *board.Board, focused bool) {
 		return
 	}
 	p.List.Load(fetch, scan)
+	for i := range p.rows {
+		if p.rows[i].Today == nil {
+			withToday(&p.rows[i])
+		}
+	}
 	p.count = p.Total()
 	p.detail = agentDetail{}
 	if a, ok := p.Selected(); ok {

@@ -29,21 +29,32 @@ func (l *List[T]) sortColumn() *Column[T] {
 func (l *List[T]) sortRows(scan scanFunc[T]) (fetchFunc[T], scanFunc[T]) {
 	var all []T
 	scan(func(r *T) { all = append(all, *r) })
+	// Rows can be large (an agent is some 300 bytes): sort their places,
+	// and copy out only the page.
+	at := make([]int, len(all))
+	for i := range at {
+		at[i] = i
+	}
 	if c := l.sortColumn(); c != nil && c.Cmp != nil {
-		cmp := c.Cmp
-		if l.desc {
-			cmp = func(a, b *T) int { return c.Cmp(b, a) }
-		}
-		slices.SortStableFunc(all, func(a, b T) int { return cmp(&a, &b) })
+		slices.SortStableFunc(at, func(i, j int) int {
+			if l.desc {
+				return c.Cmp(&all[j], &all[i])
+			}
+			return c.Cmp(&all[i], &all[j])
+		})
 	} else if l.desc {
-		slices.Reverse(all)
+		slices.Reverse(at)
 	}
 	fetch := func(offset, limit int) (int, []T) {
-		from := min(max(offset, 0), len(all))
-		return len(all), all[from:min(from+max(limit, 0), len(all))]
+		from := min(max(offset, 0), len(at))
+		page := make([]T, 0, min(max(limit, 0), len(at)-from))
+		for _, i := range at[from:min(from+max(limit, 0), len(at))] {
+			page = append(page, all[i])
+		}
+		return len(at), page
 	}
 	each := func(visit func(*T)) {
-		for i := range all {
+		for _, i := range at {
 			visit(&all[i])
 		}
 	}

@@ -54,6 +54,9 @@ func TestAgentStatusTime(t *testing.T) {
 	now := h(17)
 	for _, bb := range []*board.Board{b, r} {
 		a := agentView(t, bb, now, "a1")
+		if d, ok := bb.AgentDay(event.Comm100, "a1", now); !ok || mustJSON(t, d) != mustJSON(t, *a.Today) {
+			t.Errorf("AgentDay %+v (%v), want today %+v", d, ok, *a.Today)
+		}
 		want := board.AgentPeriod{From: day, OnlineSeconds: (9 + 1 + 1) * 3600, AwaySeconds: 4 * 3600,
 			AwayByReason: map[string]float64{"Meeting": 3 * 3600, "Lunch": 3600}, OfflineSeconds: 2 * 3600}
 		got := *a.Today
