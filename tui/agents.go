@@ -163,6 +163,7 @@ func (p *agentsPane) SetSize(w, h int) {
 func (p *agentsPane) Load(b *board.Board, focused bool) {
 	filter := strings.ToLower(p.filter)
 	now := p.Now
+	p.stamp = newStamp(b, now, filter, "")
 	// Each row carries what the agent did today: read for the rows on
 	// screen only, or for every row while a sort by it needs them.
 	withToday := func(a *board.Agent) {

@@ -91,6 +91,7 @@ func (p *chatsPane) Count() (int, bool) { return p.count, true }
 
 func (p *chatsPane) Load(b *board.Board, focused bool) {
 	filter := strings.ToLower(p.filter)
+	p.stamp = newStamp(b, p.Now, filter, p.Dept)
 	fetch := func(offset, limit int) (int, []board.ChatSummary) { return b.ChatSummariesWhere(nil, offset, limit) }
 	var keep func(c *board.ChatSummary) bool
 	if filter != "" || p.Dept != "" {

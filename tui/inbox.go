@@ -120,6 +120,7 @@ func feedPage(b *board.Board, filter string, offset, limit int) (int, []inboxRow
 
 func (p *inboxPane) Load(b *board.Board, focused bool) {
 	filter := strings.ToLower(p.filter)
+	p.stamp = newStamp(b, p.Now, filter, "")
 	if !focused {
 		p.count, _ = feedPage(b, filter, 0, 0)
 		return

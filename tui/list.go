@@ -72,6 +72,11 @@ type List[T any] struct {
 	notice   string
 	sortBy   int  // the sort column's index + 1; 0: the board's order
 	desc     bool // the order reversed
+	// stamp is what the rows depend on besides the sort (set by the pane
+	// before Load): while it and the sort stay the same, a sorted list
+	// keeps its rows and order from the last read.
+	stamp  any
+	sorted sortCache[T]
 }
 
 // bodyHeight is the rows a page shows: the pane less its header line.
@@ -82,11 +87,13 @@ func (l *List[T]) bodyHeight() int { return max(l.Height-1, 1) }
 // (once per move, O(rows)); the steady frame reads only the page.
 //
 // Sorted by a column (or the board's order reversed), it reads every row
-// with scan and sorts them, each frame: O(rows log rows), paid only while
-// a sort is chosen.
+// with scan and sorts them: O(rows log rows), paid only while a sort is
+// chosen, and only when the stamp or the sort changed since the last read.
 func (l *List[T]) Load(fetch fetchFunc[T], scan scanFunc[T]) {
-	if l.sorted() && scan != nil {
+	if l.isSorted() && scan != nil {
 		fetch, scan = l.sortRows(scan)
+	} else {
+		l.sorted = sortCache[T]{}
 	}
 	h := l.bodyHeight()
 	from := l.offset

@@ -1,7 +1,6 @@
 package tui
 
 import (
-	"cmp"
 	"fmt"
 	"strings"
 	"time"
@@ -30,9 +29,11 @@ func newQueuePane(c *Context) Pane {
 	p.Label = func(e *board.QueueEntry) string { return nameOr(e.Name, e.ID) }
 	p.Columns = []Column[board.QueueEntry]{
 		{Title: "WAIT", Width: 8, Cell: func(e *board.QueueEntry) Cell {
-			w := queueWait(e)
+			w := p.queueWait(e)
 			return Cell{Text: dur(w), Style: p.waitStyle(w)}
-		}, Desc: true, Cmp: func(a, b *board.QueueEntry) int { return cmp.Compare(a.WaitSeconds, b.WaitSeconds) }},
+		}, Desc: true, Cmp: func(a, b *board.QueueEntry) int {
+			return b.WaitingSince.Compare(a.WaitingSince) // the longer wait, the earlier start
+		}},
 		{Title: "SOURCE", Width: 9, Cell: func(e *board.QueueEntry) Cell { return Cell{Text: string(e.Source)} },
 			Cmp: func(a, b *board.QueueEntry) int { return cmpText(string(a.Source), string(b.Source)) }},
 		{Title: "VISITOR", Width: 20, Cell: func(e *board.QueueEntry) Cell {
@@ -61,9 +62,10 @@ func (p *queuePane) waitStyle(wait time.Duration) *lipgloss.Style {
 	return &p.Theme.OK
 }
 
-// queueWait is how long the visitor has waited.
-func queueWait(e *board.QueueEntry) time.Duration {
-	return time.Duration(e.WaitSeconds * float64(time.Second))
+// queueWait is how long the visitor has waited, by the frame's clock (a
+// sorted list's rows are read only when the board changes).
+func (p *queuePane) queueWait(e *board.QueueEntry) time.Duration {
+	return max(p.Now.Sub(e.WaitingSince), 0)
 }
 
 func (p *queuePane) ID() string    { return "queue" }
@@ -73,6 +75,7 @@ func (p *queuePane) Count() (int, bool) { return p.count, true }
 
 func (p *queuePane) Load(b *board.Board, focused bool) {
 	now, filter := p.Now, strings.ToLower(p.filter)
+	p.stamp = newStamp(b, now, filter, p.Dept)
 	fetch := func(offset, limit int) (int, []board.QueueEntry) { return b.QueueLen(), b.Queue(now, offset, limit) }
 	var keep func(e *board.QueueEntry) bool
 	if filter != "" || p.Dept != "" {

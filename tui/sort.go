@@ -4,8 +4,11 @@ import (
 	"cmp"
 	"slices"
 	"strings"
+	"time"
 
 	"charm.land/bubbles/v2/key"
+
+	"github.com/chatdeck/chatdeck/ingest/board"
 )
 
 // A List's rows are in the board's order unless the user picks a column to
@@ -13,8 +16,33 @@ import (
 // back to the board's order) or reverses the order (the reverse key). The
 // selection follows its row through a re-sort, as through any other move.
 
-// sorted reports whether the rows are in another order than the board's.
-func (l *List[T]) sorted() bool { return l.sortBy > 0 || l.desc }
+// isSorted reports whether the rows are in another order than the board's.
+func (l *List[T]) isSorted() bool { return l.sortBy > 0 || l.desc }
+
+// sortCache is a sorted list's rows from its last read: all of them, their
+// places in order, and what they were read and sorted under.
+type sortCache[T any] struct {
+	all    []T
+	at     []int
+	stamp  any
+	sortBy int
+	desc   bool
+	ok     bool
+}
+
+// stamp is what a list's rows depend on besides the sort: the board and
+// the last event it applied, the filters, and the minute (so that what
+// turns with the day, such as today's figures at midnight, is read again
+// within a minute).
+type stamp struct {
+	board          *board.Board
+	cursor, minute int64
+	filter, dept   string
+}
+
+func newStamp(b *board.Board, now time.Time, filter, dept string) stamp {
+	return stamp{board: b, cursor: b.Cursor(), minute: now.Unix() / 60, filter: filter, dept: dept}
+}
 
 // sortColumn is the column the rows are sorted by, or nil.
 func (l *List[T]) sortColumn() *Column[T] {
@@ -25,26 +53,18 @@ func (l *List[T]) sortColumn() *Column[T] {
 }
 
 // sortRows reads every row with scan, in the chosen order, and returns a
-// fetch and a scan over them.
+// fetch and a scan over them. The rows and their order are kept for the
+// next read under the same stamp and sort: what a row shows that changes
+// with the clock alone (a wait, a time in status) is drawn from the clock,
+// and a time's order does not change as the clock runs.
 func (l *List[T]) sortRows(scan scanFunc[T]) (fetchFunc[T], scanFunc[T]) {
-	var all []T
-	scan(func(r *T) { all = append(all, *r) })
-	// Rows can be large (an agent is some 300 bytes): sort their places,
-	// and copy out only the page.
-	at := make([]int, len(all))
-	for i := range at {
-		at[i] = i
+	c := &l.sorted
+	if !c.ok || c.stamp != l.stamp || c.sortBy != l.sortBy || c.desc != l.desc {
+		*c = sortCache[T]{stamp: l.stamp, sortBy: l.sortBy, desc: l.desc, ok: true}
+		scan(func(r *T) { c.all = append(c.all, *r) })
+		l.sortPlaces()
 	}
-	if c := l.sortColumn(); c != nil && c.Cmp != nil {
-		slices.SortStableFunc(at, func(i, j int) int {
-			if l.desc {
-				return c.Cmp(&all[j], &all[i])
-			}
-			return c.Cmp(&all[i], &all[j])
-		})
-	} else if l.desc {
-		slices.Reverse(at)
-	}
+	all, at := c.all, c.at
 	fetch := func(offset, limit int) (int, []T) {
 		from := min(max(offset, 0), len(at))
 		page := make([]T, 0, min(max(limit, 0), len(at)-from))
@@ -59,6 +79,28 @@ func (l *List[T]) sortRows(scan scanFunc[T]) (fetchFunc[T], scanFunc[T]) {
 		}
 	}
 	return fetch, each
+}
+
+// sortPlaces puts the cached rows' places in the chosen order. Rows can be
+// large (an agent is some 300 bytes): their places are sorted, and only a
+// page is copied out.
+func (l *List[T]) sortPlaces() {
+	all := l.sorted.all
+	at := make([]int, len(all))
+	for i := range at {
+		at[i] = i
+	}
+	if c := l.sortColumn(); c != nil && c.Cmp != nil {
+		slices.SortStableFunc(at, func(i, j int) int {
+			if l.desc {
+				return c.Cmp(&all[j], &all[i])
+			}
+			return c.Cmp(&all[i], &all[j])
+		})
+	} else if l.desc {
+		slices.Reverse(at)
+	}
+	l.sorted.at = at
 }
 
 // nextSort sorts by the next shown column that can sort, in its first

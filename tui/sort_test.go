@@ -3,6 +3,9 @@ package tui
 import (
 	"strings"
 	"testing"
+	"time"
+
+	tea "charm.land/bubbletea/v2"
 
 	"github.com/charmbracelet/x/ansi"
 
@@ -112,8 +115,10 @@ func TestSelectionKeptAfterSort(t *testing.T) {
 	}
 }
 
-// TestSortedListCostsOnlyWhileChosen: in the board's order a frame reads
-// the page only; the sorted rows are a page of all of them.
+// TestSortedListReadsAllRowsOnlyWhenSorted: in the board's order a frame
+// reads the page only; sorted, it reads every row once, and again only
+// when the stamp (the board's cursor, the filters, the minute) or the sort
+// changes.
 func TestSortedListReadsAllRowsOnlyWhenSorted(t *testing.T) {
 	var l List[board.QueueEntry]
 	l.Context = &Context{Keys: DefaultKeyMap()}
@@ -134,14 +139,61 @@ func TestSortedListReadsAllRowsOnlyWhenSorted(t *testing.T) {
 			visit(&rows[i])
 		}
 	}
+	page := func() string {
+		var s []string
+		for _, r := range l.Rows() {
+			s = append(s, r.Name)
+		}
+		return strings.Join(s, ",")
+	}
+	l.stamp = 1
 	l.Load(fetch, scan)
-	if fetched != 1 || scanned != 0 || len(l.Rows()) != 2 || l.Rows()[0].Name != "c" {
-		t.Errorf("board order: %d fetches, %d scans, rows %v", fetched, scanned, l.Rows())
+	if fetched != 1 || scanned != 0 || page() != "c,a" {
+		t.Errorf("board order: %d fetches, %d scans, page %s", fetched, scanned, page())
 	}
 	l.nextSort()
 	fetched, scanned = 0, 0
 	l.Load(fetch, scan)
-	if fetched != 0 || scanned != 1 || l.Total() != 3 || len(l.Rows()) != 2 || l.Rows()[0].Name != "a" || l.Rows()[1].Name != "b" {
-		t.Errorf("sorted: %d fetches, %d scans, %d rows, page %v", fetched, scanned, l.Total(), l.Rows())
+	if fetched != 0 || scanned != 1 || l.Total() != 3 || page() != "a,b" {
+		t.Errorf("sorted: %d fetches, %d scans, %d rows, page %s", fetched, scanned, l.Total(), page())
+	}
+	l.Load(fetch, scan) // the next frame, nothing changed
+	if scanned != 1 || page() != "a,b" {
+		t.Errorf("a frame with the same stamp read the rows again (%d scans), page %s", scanned, page())
+	}
+	rows = append(rows, board.QueueEntry{Name: "0"})
+	l.stamp = 2 // the board changed
+	l.Load(fetch, scan)
+	if scanned != 2 || l.Total() != 4 || page() != "0,a" {
+		t.Errorf("after a change: %d scans, %d rows, page %s", scanned, l.Total(), page())
+	}
+	l.reverseSort()
+	l.Load(fetch, scan)
+	if scanned != 3 || page() != "c,b" {
+		t.Errorf("reversed: %d scans, page %s", scanned, page())
+	}
+	l.nextSort() // back to the board's order: the rows kept are let go
+	l.Load(fetch, scan)
+	if l.sorted.all != nil || page() != "c,a" {
+		t.Errorf("unsorted: cache %v, page %s", l.sorted.all, page())
+	}
+}
+
+// TestSortedQueueWaitsRunWithTheClock: a sorted queue read once shows the
+// waits of the frame's clock on the next tick.
+func TestSortedQueueWaitsRunWithTheClock(t *testing.T) {
+	s := seeded()
+	now := t0
+	m := New(Options{Source: s, Mode: "demo", Now: func() time.Time { return now }})
+	next, _ := m.Update(tea.WindowSizeMsg{Width: 100, Height: 24})
+	m = press(next.(Model), "S", "S") // by source
+	if got := paneLines(m)[1]; !strings.HasPrefix(got, "40s     chatlio  Jonas") {
+		t.Fatalf("first row %q", got)
+	}
+	now = t0.Add(5 * time.Second)
+	next, _ = m.Update(tickMsg(now))
+	m = next.(Model)
+	if got := paneLines(m)[1]; !strings.HasPrefix(got, "45s     chatlio  Jonas") {
+		t.Errorf("after 5 s the first row is %q, want Jonas at 45s", got)
 	}
 }
