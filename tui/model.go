@@ -47,6 +47,10 @@ type Options struct {
 	Refresh func(ctx context.Context) error
 	// Listen is the address the webhook listener is on, for the header.
 	Listen string
+	// BaseURL is where the JSON API answers, and TokenFile where its token
+	// is kept ("" when it was given by flag or environment): the help
+	// screen shows both, for scripts and attach.
+	BaseURL, TokenFile string
 	// Mode is shown in the header ("demo", "live", "attach").
 	Mode   string
 	Keys   KeyMap
@@ -595,7 +599,7 @@ func (m Model) View() tea.View {
 // Render returns the screen's text (View's content), for tests.
 func (m Model) Render() string {
 	if m.showHelp {
-		return m.help.Screen(m.focused().Title()+" and everywhere", append(m.focused().FullHelp(), m.ctx.Keys.globalHelp()))
+		return m.help.Screen(m.focused().Title()+" and everywhere", append(m.focused().FullHelp(), m.ctx.Keys.globalHelp()), m.serverLines())
 	}
 	l := m.lay
 	rows := make([]string, 0, l.height)
@@ -629,6 +633,10 @@ func (m *Model) chips() []string {
 		out = append(out, chip)
 	}
 	return append(out, m.focused().Chips()...)
+}
+
+func (m Model) serverLines() []string {
+	return serverLines(m.opt.Mode, m.opt.BaseURL, m.opt.TokenFile)
 }
 
 func (m Model) statusLine() string {
