@@ -43,7 +43,7 @@ type agentDetail struct {
 // readAgentDetail reads the agent's detail from the board, as of now.
 func readAgentDetail(b *board.Board, a *board.Agent, now time.Time, pending string) agentDetail {
 	d := agentDetail{ok: true, agent: *a, name: nameOr(a.Name, a.ID), pending: pending, now: now}
-	d.today, _, _ = b.AgentToday(a.Source, a.ID, now)
+	d.today, _ = b.AgentDay(a.Source, a.ID, now)
 	if begun := int((now.Sub(d.today.From) + slotLen - 1) / slotLen); begun > 0 {
 		begun = min(begun, daySlots)
 		d.slots = b.AgentTimeline(a.Source, a.ID, d.today.From, d.today.From.Add(time.Duration(begun)*slotLen), begun)
@@ -52,12 +52,19 @@ func readAgentDetail(b *board.Board, a *board.Agent, now time.Time, pending stri
 	return d
 }
 
-// Block characters tell the statuses apart without colour.
-var statusBlock = map[event.AgentStatus]rune{
-	event.AgentOnline:  '█',
-	event.AgentAway:    '▒',
-	event.AgentOffline: '░',
-	event.AgentUnknown: '·',
+// statusBlock is the bar's character for a status: the blocks tell the
+// statuses apart without colour. A status the board does not rank draws
+// as online, as the board lists it.
+func statusBlock(s event.AgentStatus) rune {
+	switch s {
+	case event.AgentAway:
+		return '▒'
+	case event.AgentOffline:
+		return '░'
+	case event.AgentUnknown:
+		return '·'
+	}
+	return '█'
 }
 
 // timelineLegend explains the bar's characters; a blank is a part of the
@@ -84,18 +91,14 @@ func timelineBar(slots []event.AgentStatus, n int) string {
 	order := []event.AgentStatus{event.AgentOnline, event.AgentAway, event.AgentOffline, event.AgentUnknown}
 	var b strings.Builder
 	for c := range n {
-		count := map[event.AgentStatus]int{}
+		count := map[rune]int{}
 		for i := c * per; i < (c+1)*per && i < len(slots); i++ {
-			s := slots[i]
-			if _, ok := statusBlock[s]; !ok {
-				s = event.AgentOnline // a status the board does not rank: as online
-			}
-			count[s]++
+			count[statusBlock(slots[i])]++
 		}
 		best, most := ' ', 0
 		for _, s := range order {
-			if count[s] > most {
-				best, most = statusBlock[s], count[s]
+			if r := statusBlock(s); count[r] > most {
+				best, most = r, count[r]
 			}
 		}
 		b.WriteRune(best)

@@ -293,7 +293,7 @@ func (p *agentsPane) Chips() []string    { return append(filterChips(p.filter), 
 
 func (p *agentsPane) Status() string {
 	if p.full.open {
-		return p.detail.name + "  " + p.full.Position()
+		return strings.TrimSpace(p.detail.name + "  " + p.full.Position())
 	}
 	return p.Position()
 }

@@ -30,18 +30,18 @@ type sortCache[T any] struct {
 	ok     bool
 }
 
-// stamp is what a list's rows depend on besides the sort: the board and
+// listStamp is what a list's rows depend on besides the sort: the board and
 // the last event it applied, the filters, and the minute (so that what
 // turns with the day, such as today's figures at midnight, is read again
 // within a minute).
-type stamp struct {
+type listStamp struct {
 	board          *board.Board
 	cursor, minute int64
 	filter, dept   string
 }
 
-func newStamp(b *board.Board, now time.Time, filter, dept string) stamp {
-	return stamp{board: b, cursor: b.Cursor(), minute: now.Unix() / 60, filter: filter, dept: dept}
+func newStamp(b *board.Board, now time.Time, filter, dept string) listStamp {
+	return listStamp{board: b, cursor: b.Cursor(), minute: now.Unix() / 60, filter: filter, dept: dept}
 }
 
 // sortColumn is the column the rows are sorted by, or nil.
