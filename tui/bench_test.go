@@ -30,6 +30,10 @@ var bigSource = sync.OnceValue(func() *memSource {
 //   - chatdeck/frame: what each frame costs the dashboard: reading the
 //     board (headline numbers and the rows shown) and View.
 //   - chatdeck/view: View alone, from the rows read.
+//   - queue-sorted, agents-sorted: the queue by source, the agents by
+//     chats today. A sorted list reads and sorts every row (and every
+//     agent's day) when the board has changed (resort), and reuses them
+//     on the frames between (frame).
 //   - table: table.Model's SetRows (which renders the rows) and View for
 //     the same rows, given as strings already formatted; the table is
 //     built once, outside the loop.
@@ -40,9 +44,15 @@ func BenchmarkRender(b *testing.B) {
 	for _, p := range []struct {
 		name string
 		pane int
-	}{{"queue", 0}, {"agents", 1}} {
+		sort []string // the keys that choose a sort
+	}{
+		{"queue", 0, nil}, {"agents", 1, nil},
+		{"queue-sorted", 0, []string{"S", "S"}},                 // by source
+		{"agents-sorted", 1, []string{"S", "S", "S", "S", "S"}}, // by chats today: every agent's day read
+	} {
 		m := newModel(src, nil, benchWidth, benchHeight)
 		m.setFocus(p.pane)
+		m = press(m, p.sort...)
 		// Scroll to the middle, so that a frame that read every row above
 		// the window would show.
 		m.move(5_000 / (1 + p.pane))
@@ -56,6 +66,17 @@ func BenchmarkRender(b *testing.B) {
 				_ = m.View()
 			}
 		})
+		if p.sort != nil {
+			// A frame after the board changed: every row read and sorted.
+			b.Run(p.name+"/chatdeck/resort", func(b *testing.B) {
+				b.ReportAllocs()
+				for b.Loop() {
+					m.queuePane().sorted.ok, m.agentsPane().sorted.ok = false, false
+					m.refresh()
+					_ = m.View()
+				}
+			})
+		}
 		b.Run(p.name+"/chatdeck/view", func(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
@@ -92,15 +113,18 @@ func tableRows(m Model) ([]table.Column, []table.Row) {
 			rows = append(rows, table.Row{dur(wait), string(e.Source), nameOr(e.Name, e.ID), e.Department, e.FirstMessage})
 		}
 	case "agents":
-		cols = []table.Column{{Title: "STATUS", Width: 12}, {Title: "NAME", Width: 19}, {Title: "FOR", Width: 8},
-			{Title: "CHATS", Width: 6}, {Title: "SOURCE", Width: 8}, {Title: "ID", Width: width - 58 - 10}}
+		cols = []table.Column{{Title: "STATUS", Width: 12}, {Title: "NAME", Width: 16}, {Title: "FOR", Width: 8},
+			{Title: "CHATS", Width: 6}, {Title: "TODAY", Width: 6}, {Title: "1ST RESP", Width: 9}, {Title: "CSAT", Width: 7},
+			{Title: "SOURCE", Width: 8}, {Title: "ID", Width: width - 72 - 21}}
 		for _, a := range m.agentsPane().Rows() {
 			since := ""
 			if !a.Since.IsZero() {
 				since = dur(now.Sub(a.Since))
 			}
+			t := today(&a)
 			rows = append(rows, table.Row{strings.ToLower(nameOr(a.StatusName, string(a.Status))), nameOr(a.Name, a.ID), since,
-				fmt.Sprintf("%d/%d", a.Chats, a.Capacity), string(a.Source), a.ID})
+				fmt.Sprintf("%d/%d", a.Chats, a.Capacity), fmt.Sprint(t.Chats), secs(t.FirstResponseMedian),
+				fmt.Sprintf("+%d -%d", t.CSATGood, t.CSATBad), string(a.Source), a.ID})
 		}
 	}
 	return cols, rows

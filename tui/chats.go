@@ -1,7 +1,10 @@
 package tui
 
 import (
+	"cmp"
+	"slices"
 	"strings"
+	"time"
 
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
@@ -36,20 +39,49 @@ func newChatsPane(c *Context) Pane {
 				st = &p.Theme.Alert
 			}
 			return Cell{Text: string(c.State), Style: st}
-		}},
-		{Title: "SOURCE", Width: 9, Cell: func(c *board.ChatSummary) Cell { return Cell{Text: string(c.Source)} }},
-		{Title: "VISITOR", Width: 18, Cell: func(c *board.ChatSummary) Cell { return Cell{Text: c.Visitor} }},
-		{Title: "AGENT", Width: 14, Cell: func(c *board.ChatSummary) Cell { return Cell{Text: strings.Join(c.Agents, ",")} }},
+		}, Cmp: func(a, b *board.ChatSummary) int { return cmp.Compare(stateRank(a.State), stateRank(b.State)) }},
+		{Title: "SOURCE", Width: 9, Cell: func(c *board.ChatSummary) Cell { return Cell{Text: string(c.Source)} },
+			Cmp: func(a, b *board.ChatSummary) int { return cmpText(string(a.Source), string(b.Source)) }},
+		{Title: "VISITOR", Width: 18, Cell: func(c *board.ChatSummary) Cell { return Cell{Text: c.Visitor} },
+			Cmp: func(a, b *board.ChatSummary) int { return cmpText(a.Visitor, b.Visitor) }},
+		{Title: "AGENT", Width: 14, Cell: func(c *board.ChatSummary) Cell { return Cell{Text: strings.Join(c.Agents, ",")} },
+			Cmp: func(a, b *board.ChatSummary) int {
+				return cmpText(strings.Join(a.Agents, ","), strings.Join(b.Agents, ","))
+			}},
 		{Title: "SILENT", Width: 8, Cell: func(c *board.ChatSummary) Cell {
 			if c.State == board.Active && !c.LastVisitorMessageAt.IsZero() {
 				return Cell{Text: dur(p.Now.Sub(c.LastVisitorMessageAt))}
 			}
 			return Cell{}
-		}},
-		{Title: "DEPARTMENT", Width: 12, Cell: func(c *board.ChatSummary) Cell { return Cell{Text: c.Department} }},
-		{Title: "LAST MESSAGE", Cell: func(c *board.ChatSummary) Cell { return Cell{Text: c.LastMessage} }},
+		}, Desc: true, Cmp: func(a, b *board.ChatSummary) int { return cmp.Compare(p.silent(a), p.silent(b)) }},
+		{Title: "DEPARTMENT", Width: 12, Cell: func(c *board.ChatSummary) Cell { return Cell{Text: c.Department} },
+			Cmp: func(a, b *board.ChatSummary) int { return cmpText(a.Department, b.Department) }},
+		{Title: "LAST MESSAGE", Cell: func(c *board.ChatSummary) Cell { return Cell{Text: c.LastMessage} },
+			Cmp: func(a, b *board.ChatSummary) int { return cmpText(a.LastMessage, b.LastMessage) }},
 	}
 	return p
+}
+
+// silent is how long an active chat's visitor has waited for a word since
+// their last message; -1 for other chats.
+func (p *chatsPane) silent(c *board.ChatSummary) time.Duration {
+	if c.State != board.Active || c.LastVisitorMessageAt.IsZero() {
+		return -1
+	}
+	return p.Now.Sub(c.LastVisitorMessageAt)
+}
+
+// stateRank orders chat states as the board lists chats.
+func stateRank(s board.ChatState) int {
+	switch s {
+	case board.Active:
+		return 0
+	case board.Waiting:
+		return 1
+	case board.Ended:
+		return 2
+	}
+	return 3
 }
 
 func (p *chatsPane) ID() string    { return "chats" }
@@ -59,6 +91,7 @@ func (p *chatsPane) Count() (int, bool) { return p.count, true }
 
 func (p *chatsPane) Load(b *board.Board, focused bool) {
 	filter := strings.ToLower(p.filter)
+	p.stamp = newStamp(b, p.Now, filter, p.Dept)
 	fetch := func(offset, limit int) (int, []board.ChatSummary) { return b.ChatSummariesWhere(nil, offset, limit) }
 	var keep func(c *board.ChatSummary) bool
 	if filter != "" || p.Dept != "" {
@@ -71,7 +104,11 @@ func (p *chatsPane) Load(b *board.Board, focused bool) {
 	scan := func(visit func(*board.ChatSummary)) {
 		b.ChatSummariesWhere(func(c *board.ChatSummary) bool {
 			if keep == nil || keep(c) {
-				visit(c)
+				// The board lends the agents' names for the call only;
+				// a sorted list keeps the row.
+				own := *c
+				own.Agents = slices.Clone(c.Agents)
+				visit(&own)
 			}
 			return false
 		}, 0, 0)
@@ -92,6 +129,12 @@ func (p *chatsPane) Update(msg tea.Msg) (bool, intent) {
 				return true, openChat{chat: rowRef{Source: c.Source, ID: c.ID, Label: c.Visitor}}
 			}
 			return true, nil
+		case key.Matches(k, p.Keys.Copy):
+			c, ok := p.Selected()
+			if !ok {
+				return true, notice{text: "no chat selected to copy", isErr: true}
+			}
+			return true, copyChat(c.Source, c.ID, nameOr(c.Visitor, c.VisitorID), "")
 		case key.Matches(k, p.Keys.Tag):
 			if c, ok := p.Selected(); ok && c.VisitorID != "" {
 				return true, tagVisitor{visitor: rowRef{Source: c.Source, ID: c.VisitorID, Label: nameOr(c.Visitor, c.VisitorID)}}
@@ -109,14 +152,14 @@ func (p *chatsPane) byDepartment()      {}
 func (p *chatsPane) SetFilter(f string) { p.filter = f; p.Reset() }
 func (p *chatsPane) Filter() string     { return p.filter }
 func (p *chatsPane) Status() string     { return p.Position() }
-func (p *chatsPane) Chips() []string    { return filterChips(p.filter) }
+func (p *chatsPane) Chips() []string    { return append(filterChips(p.filter), p.sortChip()...) }
 
 func (p *chatsPane) ShortHelp() []key.Binding {
 	k := &p.Keys
-	return []key.Binding{k.Open, k.Filter, k.Tag}
+	return []key.Binding{k.Open, k.Filter, k.Tag, k.Copy, k.Sort}
 }
 
 func (p *chatsPane) FullHelp() [][]key.Binding {
 	k := &p.Keys
-	return [][]key.Binding{p.navHelp(), {k.Open, k.Filter, k.Back, k.Tag}}
+	return [][]key.Binding{p.navHelp(), {k.Open, k.Filter, k.Back, k.Tag, k.Copy}, p.sortHelp()}
 }

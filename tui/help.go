@@ -29,18 +29,24 @@ func (h *keyHelp) SetSize(w, ht int) {
 // SetDark picks the styles for the background.
 func (h *keyHelp) SetDark(dark bool) { h.model.Styles = help.DefaultStyles(dark) }
 
-// Footer is one line: the pane's keys, cut to what room the global keys
-// leave, then the global keys, which always show.
+// Footer is one line: as many of the pane's keys as fit (… when some do
+// not) beside the global keys, which always show.
 func (h *keyHelp) Footer(pane, global []key.Binding) string {
 	g := h.model.ShortHelpView(global)
 	sep := h.model.Styles.ShortSeparator.Render(h.model.ShortSeparator)
+	room := h.Width - lipgloss.Width(g) - lipgloss.Width(sep)
 	pm := h.model
-	pm.SetWidth(max(h.Width-lipgloss.Width(g)-lipgloss.Width(sep), 1))
-	p := pm.ShortHelpView(pane)
-	if p == "" || lipgloss.Width(p)+lipgloss.Width(sep)+lipgloss.Width(g) > h.Width {
-		return g
+	pm.SetWidth(0) // cut here: help.Model overflows when its … does not fit
+	for n := len(pane); n > 0; n-- {
+		p := pm.ShortHelpView(pane[:n])
+		if n < len(pane) {
+			p += " " + pm.Styles.Ellipsis.Render(pm.Ellipsis)
+		}
+		if lipgloss.Width(p) <= room {
+			return p + sep + g
+		}
 	}
-	return p + sep + g
+	return g
 }
 
 // Screen is the full help, Height lines: the keys, then where the server

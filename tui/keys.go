@@ -14,6 +14,7 @@ type KeyMap struct {
 	Up, Down, Top, Bottom, PageUp, PageDown key.Binding
 	Open, Back, Filter, Search              key.Binding
 	Online, Away, Status, Tag, Department   key.Binding
+	Copy, Sort, Reverse                     key.Binding
 	Refresh, NextPane, PrevPane, Help, Quit key.Binding
 	Pane                                    [5]key.Binding
 }
@@ -39,6 +40,9 @@ func DefaultKeyMap() KeyMap {
 		Status:     b([]string{"s"}, "s", "pick status"),
 		Tag:        b([]string{"t"}, "t", "tag visitor"),
 		Department: b([]string{"d"}, "d", "department"),
+		Copy:       b([]string{"y"}, "y", "copy"),
+		Sort:       b([]string{"S"}, "S", "sort"),
+		Reverse:    b([]string{"R"}, "R", "reverse"),
 		Refresh:    b([]string{"r"}, "r", "refresh"),
 		NextPane:   b([]string{"tab"}, "tab", "next pane"),
 		PrevPane:   b([]string{"shift+tab"}, "⇧tab", "prev pane"),
@@ -57,6 +61,7 @@ func (k *KeyMap) named() map[string]*key.Binding {
 		"up": &k.Up, "down": &k.Down, "top": &k.Top, "bottom": &k.Bottom, "page_up": &k.PageUp, "page_down": &k.PageDown,
 		"open": &k.Open, "back": &k.Back, "filter": &k.Filter, "search_next": &k.Search,
 		"online": &k.Online, "away": &k.Away, "status": &k.Status, "tag": &k.Tag, "department": &k.Department,
+		"copy": &k.Copy, "sort": &k.Sort, "sort_reverse": &k.Reverse,
 		"refresh": &k.Refresh, "next_pane": &k.NextPane, "prev_pane": &k.PrevPane, "help": &k.Help, "quit": &k.Quit,
 		"queue": &k.Pane[0], "agents": &k.Pane[1], "chats": &k.Pane[2], "transcript": &k.Pane[3], "inbox": &k.Pane[4],
 	}
@@ -65,7 +70,7 @@ func (k *KeyMap) named() map[string]*key.Binding {
 // KeyNames lists the names the config file's [keys] table takes.
 func KeyNames() []string {
 	var k KeyMap
-	names := make([]string, 0, 25)
+	names := make([]string, 0, 28)
 	for n := range k.named() {
 		names = append(names, n)
 	}
@@ -115,4 +120,10 @@ func (k KeyMap) globalShort() []key.Binding { return []key.Binding{k.NextPane, k
 func (k KeyMap) globalHelp() []key.Binding {
 	return []key.Binding{k.NextPane, k.PrevPane, k.Pane[0], k.Pane[1], k.Pane[2], k.Pane[3], k.Pane[4],
 		k.Department, k.Refresh, k.Help, k.Quit}
+}
+
+// renamed is b with another description, for a pane where its key does
+// something more particular than its name says ("enter details").
+func renamed(b key.Binding, desc string) key.Binding {
+	return key.NewBinding(key.WithKeys(b.Keys()...), key.WithHelp(b.Help().Key, desc))
 }

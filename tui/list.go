@@ -24,7 +24,18 @@ type Column[T any] struct {
 	// Width is the column's cells, the separating space included; 0 takes
 	// what the fixed columns leave of the line.
 	Width int
-	Cell  func(row *T) Cell
+	// Min is the least the flexible column (Width 0) takes before others
+	// are dropped to make room for it.
+	Min int
+	// Drop is the order columns give way in when the line is too narrow
+	// for all of them: the highest first; 0 never.
+	Drop int
+	Cell func(row *T) Cell
+	// Cmp orders two rows by this column, ascending (as slices.SortFunc
+	// takes); nil if the list cannot be sorted by it.
+	Cmp func(a, b *T) int
+	// Desc says the column sorts descending first (most chats first).
+	Desc bool
 }
 
 // scanFunc calls visit with every row the list shows (after filters), in
@@ -59,6 +70,13 @@ type List[T any] struct {
 	sel      string // the selected row's identity; "" follows the cursor
 	selLabel string
 	notice   string
+	sortBy   int  // the sort column's index + 1; 0: the board's order
+	desc     bool // the order reversed
+	// stamp is what the rows depend on besides the sort (set by the pane
+	// before Load): while it and the sort stay the same, a sorted list
+	// keeps its rows and order from the last read.
+	stamp  any
+	sorted sortCache[T]
 }
 
 // bodyHeight is the rows a page shows: the pane less its header line.
@@ -67,7 +85,16 @@ func (l *List[T]) bodyHeight() int { return max(l.Height-1, 1) }
 // Load reads the page that keeps the selected row on screen. When that
 // row is not where it was, it is looked for on the page, then with scan
 // (once per move, O(rows)); the steady frame reads only the page.
+//
+// Sorted by a column (or the board's order reversed), it reads every row
+// with scan and sorts them: O(rows log rows), paid only while a sort is
+// chosen, and only when the stamp or the sort changed since the last read.
 func (l *List[T]) Load(fetch fetchFunc[T], scan scanFunc[T]) {
+	if l.isSorted() && scan != nil {
+		fetch, scan = l.sortRows(scan)
+	} else {
+		l.sorted = sortCache[T]{}
+	}
 	h := l.bodyHeight()
 	from := l.offset
 	l.total, l.rows = fetch(l.offset, h)
@@ -190,6 +217,10 @@ func (l *List[T]) Update(msg tea.Msg) bool {
 			l.Move(-1 << 30)
 		case key.Matches(msg, k.Bottom):
 			l.Move(1 << 30)
+		case key.Matches(msg, k.Sort):
+			l.nextSort()
+		case key.Matches(msg, k.Reverse):
+			l.reverseSort()
 		default:
 			return false
 		}
@@ -226,41 +257,76 @@ func (l *List[T]) Position() string {
 	return fmt.Sprintf("%d/%d", l.cursor+1, l.total)
 }
 
-// widths are the columns' widths for the list's width.
-func (l *List[T]) widths() []int {
-	fixed := 0
-	for _, c := range l.Columns {
-		fixed += c.Width
-	}
-	w := make([]int, len(l.Columns))
+// shown is the indexes of the columns drawn at the list's width: all of
+// them if they fit, else without those that give way first (Drop).
+func (l *List[T]) shown() []int {
+	idx := make([]int, 0, len(l.Columns))
+	need := 0
 	for i, c := range l.Columns {
-		w[i] = c.Width
-		if c.Width == 0 {
-			w[i] = l.Width - fixed
+		idx = append(idx, i)
+		need += max(c.Width, c.Min)
+	}
+	for need > l.Width {
+		drop := -1
+		for j, i := range idx {
+			if d := l.Columns[i].Drop; d > 0 && (drop < 0 || d > l.Columns[idx[drop]].Drop) {
+				drop = j
+			}
+		}
+		if drop < 0 {
+			break
+		}
+		c := l.Columns[idx[drop]]
+		need -= max(c.Width, c.Min)
+		idx = append(idx[:drop], idx[drop+1:]...)
+	}
+	return idx
+}
+
+// widths are the shown columns' widths for the list's width.
+func (l *List[T]) widths(shown []int) []int {
+	fixed := 0
+	for _, i := range shown {
+		fixed += l.Columns[i].Width
+	}
+	w := make([]int, len(shown))
+	for j, i := range shown {
+		w[j] = l.Columns[i].Width
+		if w[j] == 0 {
+			w[j] = max(l.Width-fixed, 0)
 		}
 	}
 	return w
 }
 
-// header is the column titles line.
-func (l *List[T]) header() string {
+// header is the column titles line, the sort column's marked.
+func (l *List[T]) header(shown, widths []int) string {
 	var b strings.Builder
-	for i, c := range l.Columns {
-		if c.Width == 0 || i == len(l.Columns)-1 {
-			b.WriteString(c.Title)
+	for j, i := range shown {
+		c := l.Columns[i]
+		title := c.Title
+		if i+1 == l.sortBy {
+			if m := l.sortMark(); widths[j] > 2 && lipgloss.Width(title)+2 > widths[j] {
+				title = fit(title, widths[j]-2) + m
+			} else {
+				title += m
+			}
+		}
+		if c.Width == 0 || j == len(shown)-1 {
+			b.WriteString(title)
 			continue
 		}
-		b.WriteString(cell(c.Title, c.Width))
+		b.WriteString(cell(title, widths[j]))
 	}
 	return l.Theme.Header.Render(b.String())
 }
 
 // row draws one row from the column spec.
-func (l *List[T]) row(r *T, widths []int) string {
+func (l *List[T]) row(r *T, shown, widths []int) string {
 	var b strings.Builder
-	for i, c := range l.Columns {
-		v := c.Cell(r)
-		s := cell(v.Text, widths[i])
+	for j, i := range shown {
+		v := l.Columns[i].Cell(r)
+		s := cell(v.Text, widths[j])
 		if v.Style != nil {
 			s = v.Style.Render(s)
 		}
@@ -272,14 +338,15 @@ func (l *List[T]) row(r *T, widths []int) string {
 // View draws the header and the page: Height lines of Width cells.
 func (l *List[T]) View() string {
 	lines := make([]string, 0, l.Height)
-	lines = append(lines, l.header())
+	shown := l.shown()
+	widths := l.widths(shown)
+	lines = append(lines, l.header(shown, widths))
 	if len(l.rows) == 0 {
 		lines = append(lines, l.Theme.Dim.Render(l.Empty))
 	}
-	widths := l.widths()
 	sel := l.cursor - l.offset
 	for i := range l.rows {
-		s := l.row(&l.rows[i], widths)
+		s := l.row(&l.rows[i], shown, widths)
 		if i == sel {
 			s = l.Theme.Selected.Render(fit(ansi.Strip(s), l.Width))
 		}

@@ -404,6 +404,9 @@ func (m *Model) do(do intent) tea.Cmd {
 		return m.prompt.Open(kind, d.placeholder, d.value, rowRef{})
 	case notice:
 		m.setFlash(d.text, d.isErr)
+	case copyText:
+		m.setFlash("✓ copied "+d.what, false)
+		return tea.SetClipboard(d.text)
 	}
 	return nil
 }

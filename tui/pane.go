@@ -73,6 +73,9 @@ type (
 	}
 	// focusPane asks to move the focus to the pane with the id.
 	focusPane struct{ id string }
+	// copyText asks to put text on the clipboard (OSC 52); what names it
+	// on the status line ("chat c4").
+	copyText struct{ text, what string }
 	// notice asks to show a message on the status line.
 	notice struct {
 		text  string

@@ -1,6 +1,7 @@
 package tui
 
 import (
+	"fmt"
 	"strings"
 	"time"
 
@@ -9,6 +10,7 @@ import (
 	"charm.land/lipgloss/v2"
 
 	"github.com/chatdeck/chatdeck/ingest/board"
+	"github.com/chatdeck/chatdeck/ingest/event"
 )
 
 // queuePane is the waiting visitors, longest wait first.
@@ -27,19 +29,24 @@ func newQueuePane(c *Context) Pane {
 	p.Label = func(e *board.QueueEntry) string { return nameOr(e.Name, e.ID) }
 	p.Columns = []Column[board.QueueEntry]{
 		{Title: "WAIT", Width: 8, Cell: func(e *board.QueueEntry) Cell {
-			w := queueWait(e)
+			w := p.queueWait(e)
 			return Cell{Text: dur(w), Style: p.waitStyle(w)}
+		}, Desc: true, Cmp: func(a, b *board.QueueEntry) int {
+			return b.WaitingSince.Compare(a.WaitingSince) // the longer wait, the earlier start
 		}},
-		{Title: "SOURCE", Width: 9, Cell: func(e *board.QueueEntry) Cell { return Cell{Text: string(e.Source)} }},
+		{Title: "SOURCE", Width: 9, Cell: func(e *board.QueueEntry) Cell { return Cell{Text: string(e.Source)} },
+			Cmp: func(a, b *board.QueueEntry) int { return cmpText(string(a.Source), string(b.Source)) }},
 		{Title: "VISITOR", Width: 20, Cell: func(e *board.QueueEntry) Cell {
 			name := nameOr(e.Name, e.ID)
 			if e.Unanswered {
 				name = "! " + name
 			}
 			return Cell{Text: name}
-		}},
-		{Title: "DEPARTMENT", Width: 13, Cell: func(e *board.QueueEntry) Cell { return Cell{Text: e.Department} }},
-		{Title: "FIRST MESSAGE", Cell: func(e *board.QueueEntry) Cell { return Cell{Text: e.FirstMessage} }},
+		}, Cmp: func(a, b *board.QueueEntry) int { return cmpText(nameOr(a.Name, a.ID), nameOr(b.Name, b.ID)) }},
+		{Title: "DEPARTMENT", Width: 13, Cell: func(e *board.QueueEntry) Cell { return Cell{Text: e.Department} },
+			Cmp: func(a, b *board.QueueEntry) int { return cmpText(a.Department, b.Department) }},
+		{Title: "FIRST MESSAGE", Cell: func(e *board.QueueEntry) Cell { return Cell{Text: e.FirstMessage} },
+			Cmp: func(a, b *board.QueueEntry) int { return cmpText(a.FirstMessage, b.FirstMessage) }},
 	}
 	return p
 }
@@ -55,9 +62,10 @@ func (p *queuePane) waitStyle(wait time.Duration) *lipgloss.Style {
 	return &p.Theme.OK
 }
 
-// queueWait is how long the visitor has waited.
-func queueWait(e *board.QueueEntry) time.Duration {
-	return time.Duration(e.WaitSeconds * float64(time.Second))
+// queueWait is how long the visitor has waited, by the frame's clock (a
+// sorted list's rows are read only when the board changes).
+func (p *queuePane) queueWait(e *board.QueueEntry) time.Duration {
+	return max(p.Now.Sub(e.WaitingSince), 0)
 }
 
 func (p *queuePane) ID() string    { return "queue" }
@@ -67,6 +75,7 @@ func (p *queuePane) Count() (int, bool) { return p.count, true }
 
 func (p *queuePane) Load(b *board.Board, focused bool) {
 	now, filter := p.Now, strings.ToLower(p.filter)
+	p.stamp = newStamp(b, now, filter, p.Dept)
 	fetch := func(offset, limit int) (int, []board.QueueEntry) { return b.QueueLen(), b.Queue(now, offset, limit) }
 	var keep func(e *board.QueueEntry) bool
 	if filter != "" || p.Dept != "" {
@@ -107,6 +116,12 @@ func (p *queuePane) Update(msg tea.Msg) (bool, intent) {
 				return true, openChat{chat: rowRef{Source: e.Source, ID: e.ChatID, Label: e.Name}}
 			}
 			return true, nil
+		case key.Matches(k, p.Keys.Copy):
+			e, ok := p.Selected()
+			if !ok {
+				return true, notice{text: "nobody selected to copy", isErr: true}
+			}
+			return true, copyChat(e.Source, e.ChatID, nameOr(e.Name, e.ID), e.Email)
 		case key.Matches(k, p.Keys.Tag):
 			if v, ok := p.selectedVisitor(); ok {
 				return true, tagVisitor{visitor: v}
@@ -124,14 +139,24 @@ func (p *queuePane) byDepartment()      {}
 func (p *queuePane) SetFilter(f string) { p.filter = f; p.Reset() }
 func (p *queuePane) Filter() string     { return p.filter }
 func (p *queuePane) Status() string     { return p.Position() }
-func (p *queuePane) Chips() []string    { return filterChips(p.filter) }
+func (p *queuePane) Chips() []string    { return append(filterChips(p.filter), p.sortChip()...) }
 
 func (p *queuePane) ShortHelp() []key.Binding {
 	k := &p.Keys
-	return []key.Binding{k.Open, k.Filter, k.Tag}
+	return []key.Binding{k.Open, k.Filter, k.Tag, k.Copy, k.Sort}
 }
 
 func (p *queuePane) FullHelp() [][]key.Binding {
 	k := &p.Keys
-	return [][]key.Binding{p.navHelp(), {k.Open, k.Filter, k.Back, k.Tag}}
+	return [][]key.Binding{p.navHelp(), {k.Open, k.Filter, k.Back, k.Tag, k.Copy}, p.sortHelp()}
+}
+
+// copyChat is the copy of a chat: its source and id, the visitor and
+// their email when known.
+func copyChat(src event.Source, chat, visitor, email string) intent {
+	text := fmt.Sprintf("%s chat %s · %s", src, chat, visitor)
+	if email != "" {
+		text += " · " + email
+	}
+	return copyText{text: text, what: "chat " + chat}
 }

@@ -143,3 +143,39 @@ func TestDepartmentFilterNarrowsNumbers(t *testing.T) {
 		t.Errorf("esc did not clear the department:\n%s", s)
 	}
 }
+
+// TestFooterAndHelpOfferTheNewKeys: copy, sort and the full views are
+// offered where they work and not where they do not; an open detail
+// offers its own keys.
+func TestFooterAndHelpOfferTheNewKeys(t *testing.T) {
+	m := newModel(seeded(), nil, 160, 24)
+	own := map[string][]string{"queue": {"y copy", "S sort", "enter open"}, "agents": {"enter details", "y copy", "S sort"},
+		"chats": {"y copy", "S sort"}, "transcript": {"y copy"}, "inbox": {"enter read", "y copy", "S sort"}}
+	for i, p := range m.panes {
+		m.setFocus(i)
+		f := lastLine(screen(m))
+		for _, want := range own[p.ID()] {
+			if !strings.Contains(f, want) {
+				t.Errorf("%s: footer %q lacks %q", p.ID(), f, want)
+			}
+		}
+		if p.ID() == "transcript" && strings.Contains(f, "sort") {
+			t.Errorf("transcript: footer %q offers sort", f)
+		}
+	}
+	m = press(m, "2", "enter")
+	f := lastLine(screen(m))
+	if !strings.HasPrefix(f, "esc list • o set online") || strings.Contains(f, "sort") || strings.Contains(f, "filter") {
+		t.Errorf("agent detail: footer %q", f)
+	}
+	s := screen(press(m, "esc", "?"))
+	for _, want := range []string{"details", "copy", "sort", "reverse"} {
+		if !strings.Contains(s, want) {
+			t.Errorf("agents help lacks %q:\n%s", want, s)
+		}
+	}
+	s = screen(press(m, "esc", "4", "?"))
+	if strings.Contains(s, "reverse") || !strings.Contains(s, "copy") {
+		t.Errorf("transcript help:\n%s", s)
+	}
+}

@@ -31,6 +31,7 @@ type transcriptPane struct {
 	follow bool   // at the bottom: new lines scroll into view
 	note   string // what the vendor does not send yet
 	search string
+	msgs   []event.Message // the chat's messages, for the copy
 }
 
 // endOnly are the vendors whose webhooks carry a chat's transcript only
@@ -86,10 +87,10 @@ func (p *transcriptPane) Load(b *board.Board, focused bool) {
 	c, ok := b.Chat(p.chat.Source, p.chat.ID)
 	if !ok {
 		p.title = "no chat open: select one in Chats (3) or Queue (1) and press enter"
-		p.lines = nil
+		p.lines, p.msgs = nil, nil
 		return
 	}
-	p.title = transcriptTitle(c, b)
+	p.title, p.msgs = transcriptTitle(c, b), c.Messages
 	p.lines = transcriptLines(c, p.Width, p.Now.Location())
 	p.note = ""
 	if endOnly[c.Source] && c.State != board.Ended && c.State != board.Missed {
@@ -137,6 +138,8 @@ func (p *transcriptPane) Update(msg tea.Msg) (bool, intent) {
 			return true, askText{placeholder: "filter transcript", search: true}
 		case key.Matches(msg, k.Search):
 			return true, p.nextMatch()
+		case key.Matches(msg, k.Copy):
+			return true, p.copyTranscript()
 		case key.Matches(msg, k.Back) && p.search != "":
 			p.search = ""
 		case key.Matches(msg, k.Back):
@@ -155,6 +158,20 @@ func (p *transcriptPane) Update(msg tea.Msg) (bool, intent) {
 		return true, nil
 	}
 	return false, nil
+}
+
+// copyTranscript copies the chat: its title, then a line a message with
+// its time and speaker, unwrapped.
+func (p *transcriptPane) copyTranscript() intent {
+	if len(p.msgs) == 0 {
+		return notice{text: "no transcript to copy", isErr: true}
+	}
+	var b strings.Builder
+	b.WriteString(p.title + "\n")
+	for _, l := range transcriptLines(board.Chat{Messages: p.msgs}, -1, p.Now.Location()) {
+		b.WriteString(strings.TrimRight(l.text, " ") + "\n")
+	}
+	return copyText{text: b.String(), what: fmt.Sprintf("the transcript of chat %s (%d messages)", p.chat.ID, len(p.msgs))}
 }
 
 // Search sets the search text and scrolls to its next match.
@@ -222,12 +239,12 @@ func (p *transcriptPane) searchKey() key.Binding {
 
 func (p *transcriptPane) ShortHelp() []key.Binding {
 	k := &p.Keys
-	return []key.Binding{p.searchKey(), k.Search, k.Back}
+	return []key.Binding{p.searchKey(), k.Search, k.Copy, k.Back}
 }
 
 func (p *transcriptPane) FullHelp() [][]key.Binding {
 	k := &p.Keys
-	return [][]key.Binding{{k.Up, k.Down, k.Top, k.Bottom, k.PageUp, k.PageDown}, {p.searchKey(), k.Search, k.Back}}
+	return [][]key.Binding{{k.Up, k.Down, k.Top, k.Bottom, k.PageUp, k.PageDown}, {p.searchKey(), k.Search, k.Copy, k.Back}}
 }
 
 func transcriptTitle(c board.Chat, b *board.Board) string {
@@ -248,7 +265,8 @@ func transcriptTitle(c board.Chat, b *board.Board) string {
 	return title
 }
 
-// transcriptLines renders a chat's messages, wrapped to width, each line
+// transcriptLines renders a chat's messages, wrapped to width (unwrapped
+// if width < 0), each line
 // with its speaker and time.
 func transcriptLines(c board.Chat, width int, loc *time.Location) []line {
 	var out []line
@@ -269,7 +287,10 @@ func transcriptLines(c board.Chat, width int, loc *time.Location) []line {
 		if text == "" {
 			text = "(no text)"
 		}
-		wrapped := ansi.Wordwrap(prefix+text, max(width-2, 20), " ")
+		wrapped := prefix + text
+		if width >= 0 {
+			wrapped = ansi.Wordwrap(wrapped, max(width-2, 20), " ")
+		}
 		for i, l := range strings.Split(wrapped, "\n") {
 			if i > 0 {
 				l = strings.Repeat(" ", 11) + l

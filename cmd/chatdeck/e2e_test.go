@@ -104,6 +104,15 @@ func TestDemoInTmux(t *testing.T) {
 	// so o sets the same agent online again.
 	x.run("send-keys", "-t", "demo", "o")
 	x.waitFor(20*time.Second, "Bruno is now Online")
+	// Bruno's detail in full, then copied, then the list sorted by status.
+	x.run("send-keys", "-t", "demo", "Enter")
+	x.waitFor(10*time.Second, "Bruno  online for", "Today since", "█ online  ▒ away  ░ offline  · unknown", "esc list")
+	x.run("send-keys", "-t", "demo", "y")
+	x.waitFor(10*time.Second, "✓ copied agent Bruno")
+	x.run("send-keys", "-t", "demo", "Escape")
+	x.waitFor(10*time.Second, "STATUS", "NAME", "TODAY", "1ST RESP")
+	x.run("send-keys", "-t", "demo", "S")
+	x.waitFor(10*time.Second, "STATUS▲")
 	x.run("send-keys", "-t", "demo", "?")
 	// The help screen says where the API is and where its token is kept,
 	// and that token is the one the API takes.

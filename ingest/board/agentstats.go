@@ -251,6 +251,17 @@ func (b *Board) AgentToday(source event.Source, id string, now time.Time) (today
 	return agentPeriod(ag, b.midnight(now), now), agentPeriod(ag, now.Add(-b.cfg.Window), now), true
 }
 
+// AgentDay returns what the agent did today (since midnight in the board's
+// zone), as of now: AgentToday's today alone, at half its cost, for a list
+// that reads every agent's day.
+func (b *Board) AgentDay(source event.Source, id string, now time.Time) (AgentPeriod, bool) {
+	ag := b.findAgent(b.srcs.code(source), id)
+	if ag == nil {
+		return AgentPeriod{}, false
+	}
+	return agentPeriod(ag, b.midnight(now), now), true
+}
+
 // midnight is the start of now's day in the board's zone.
 func (b *Board) midnight(now time.Time) time.Time {
 	local := now.In(b.cfg.Location)
@@ -306,6 +317,46 @@ func (b *Board) AgentTimeline(source event.Source, id string, from, to time.Time
 			}
 		}
 		out[i] = best
+	}
+	return out
+}
+
+// RecentChat is a chat an agent took, for their detail: where its answer
+// is placed, what the board still knows of the chat (its state and
+// visitor; State is "" once the board has forgotten it), and what the
+// agent is credited with for it.
+type RecentChat struct {
+	Source  event.Source
+	ChatID  string
+	At      time.Time
+	State   ChatState
+	Visitor string
+	// FirstResponse and Duration are < 0 when unknown.
+	FirstResponse time.Duration
+	Duration      time.Duration
+	Rating        event.Sentiment
+}
+
+// AgentRecentChats returns the last n chats the agent took (those
+// AgentPeriod counts in Chats), newest first. It costs O(chats the agent
+// took in the retention) and a lookup for each of the n returned.
+func (b *Board) AgentRecentChats(source event.Source, id string, n int) []RecentChat {
+	src := b.srcs.code(source)
+	ag := b.findAgent(src, id)
+	if ag == nil || n < 1 || len(ag.work) == 0 {
+		return nil
+	}
+	work := slices.Clone(ag.work)
+	slices.SortStableFunc(work, func(x, y *agentWork) int { return y.at.Compare(x.at) })
+	work = work[:min(n, len(work))]
+	out := make([]RecentChat, len(work))
+	for i, w := range work {
+		r := RecentChat{Source: source, ChatID: w.chat, At: w.at, FirstResponse: w.response,
+			Duration: w.duration, Rating: w.rating}
+		if c := b.chats.get(key{src, w.chat}); c != nil {
+			r.State, r.Visitor = c.State, visitorLabel(c.Visitor)
+		}
+		out[i] = r
 	}
 	return out
 }

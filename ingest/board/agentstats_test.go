@@ -54,6 +54,9 @@ func TestAgentStatusTime(t *testing.T) {
 	now := h(17)
 	for _, bb := range []*board.Board{b, r} {
 		a := agentView(t, bb, now, "a1")
+		if d, ok := bb.AgentDay(event.Comm100, "a1", now); !ok || mustJSON(t, d) != mustJSON(t, *a.Today) {
+			t.Errorf("AgentDay %+v (%v), want today %+v", d, ok, *a.Today)
+		}
 		want := board.AgentPeriod{From: day, OnlineSeconds: (9 + 1 + 1) * 3600, AwaySeconds: 4 * 3600,
 			AwayByReason: map[string]float64{"Meeting": 3 * 3600, "Lunch": 3600}, OfflineSeconds: 2 * 3600}
 		got := *a.Today
@@ -214,6 +217,51 @@ func TestAgentTimeline(t *testing.T) {
 	}
 	if b.AgentTimeline(event.Comm100, "nobody", day, h(1), 4) != nil {
 		t.Error("a timeline for an agent the board does not know")
+	}
+}
+
+// TestAgentRecentChats: an agent's last chats newest first, with the chat's
+// state and visitor and what the agent is credited with; nil for an agent
+// the board does not know or n < 1.
+func TestAgentRecentChats(t *testing.T) {
+	b := board.New(board.DefaultConfig())
+	t0 := day.Add(9 * time.Hour)
+	ann := event.Agent{ID: "ann", Name: "Ann"}
+	for i := 1; i <= 4; i++ {
+		st := t0.Add(time.Duration(i) * 10 * time.Minute)
+		id := string(rune('a' + i))
+		ev := &event.Event{Source: event.Chatlio, Kind: event.ChatEnded, ChatID: id, ReceivedAt: st.Add(5 * time.Minute),
+			Visitor: &event.Visitor{ID: "v" + id, Name: "Visitor " + id}, Agents: []event.Agent{ann},
+			Chat: &event.ChatInfo{StartedAt: st, EndedAt: st.Add(5 * time.Minute)},
+			Messages: []event.Message{
+				{From: event.FromVisitor, At: st, Text: "hi"},
+				{From: event.FromAgent, At: st.Add(time.Duration(i) * 10 * time.Second), Name: "Ann", Text: "hello"},
+			}}
+		if i == 4 {
+			ev.Rating = &event.Rating{Value: "down", Sentiment: event.Bad}
+		}
+		b.Apply(ev)
+	}
+	got := b.AgentRecentChats(event.Chatlio, "ann", 3)
+	if len(got) != 3 {
+		t.Fatalf("%d recent chats, want 3: %+v", len(got), got)
+	}
+	for i, want := range []struct {
+		id, visitor string
+		resp        time.Duration
+		rating      event.Sentiment
+	}{{"e", "Visitor e", 40 * time.Second, event.Bad}, {"d", "Visitor d", 30 * time.Second, ""}, {"c", "Visitor c", 20 * time.Second, ""}} {
+		r := got[i]
+		if r.ChatID != want.id || r.Visitor != want.visitor || r.State != board.Ended || r.FirstResponse != want.resp ||
+			r.Rating != want.rating || r.Source != event.Chatlio || r.Duration <= 0 {
+			t.Errorf("recent chat %d: %+v, want %s with %s, ended, response %v, rating %q", i, r, want.id, want.visitor, want.resp, want.rating)
+		}
+	}
+	if i := len(b.AgentRecentChats(event.Chatlio, "ann", 10)); i != 4 {
+		t.Errorf("%d chats for n=10, want all 4", i)
+	}
+	if b.AgentRecentChats(event.Chatlio, "nobody", 3) != nil || b.AgentRecentChats(event.Chatlio, "ann", 0) != nil {
+		t.Error("recent chats for an unknown agent or n=0")
 	}
 }
 

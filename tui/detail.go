@@ -1,0 +1,92 @@
+package tui
+
+import (
+	"fmt"
+	"strings"
+
+	"charm.land/bubbles/v2/key"
+	tea "charm.land/bubbletea/v2"
+)
+
+// detailView shows a pane's selected row in full, over the pane: opened
+// with enter, closed with esc, scrolled with the movement keys when the
+// details are longer than the pane. lines draws them at a width.
+type detailView struct {
+	Common
+	open  bool
+	top   int
+	lines func(w int) []string
+}
+
+// Open shows the details from their first line.
+func (d *detailView) Open() { d.open, d.top = true, 0 }
+
+// Close goes back to the list.
+func (d *detailView) Close() { d.open = false }
+
+// content is the details at the view's width, without trailing blanks.
+func (d *detailView) content() []string {
+	ls := d.lines(d.Width)
+	for len(ls) > 0 && strings.TrimSpace(ls[len(ls)-1]) == "" {
+		ls = ls[:len(ls)-1]
+	}
+	return ls
+}
+
+// scroll moves by n lines, within the details.
+func (d *detailView) scroll(n int) {
+	d.top = min(max(d.top+n, 0), max(len(d.content())-d.Height, 0))
+}
+
+// Update handles esc and the movement keys; false for any other message.
+func (d *detailView) Update(msg tea.Msg) bool {
+	k := &d.Keys
+	switch msg := msg.(type) {
+	case tea.KeyPressMsg:
+		switch {
+		case key.Matches(msg, k.Back):
+			d.Close()
+		case key.Matches(msg, k.Up):
+			d.scroll(-1)
+		case key.Matches(msg, k.Down):
+			d.scroll(1)
+		case key.Matches(msg, k.PageUp):
+			d.scroll(-d.Height)
+		case key.Matches(msg, k.PageDown):
+			d.scroll(d.Height)
+		case key.Matches(msg, k.Top):
+			d.scroll(-1 << 30)
+		case key.Matches(msg, k.Bottom):
+			d.scroll(1 << 30)
+		default:
+			return false
+		}
+		return true
+	case tea.MouseWheelMsg:
+		switch msg.Button {
+		case tea.MouseWheelUp:
+			d.scroll(-3)
+		case tea.MouseWheelDown:
+			d.scroll(3)
+		}
+		return true
+	}
+	return false
+}
+
+// Position is "12/40": the last line shown and the lines, when they are
+// more than the view shows.
+func (d *detailView) Position() string {
+	n := len(d.content())
+	if n <= d.Height {
+		return ""
+	}
+	return fmt.Sprintf("%d/%d", min(d.top+d.Height, n), n)
+}
+
+// View draws the details from the top line shown: Height lines of Width.
+func (d *detailView) View() string {
+	ls := d.content()
+	d.top = min(d.top, max(len(ls)-d.Height, 0))
+	return strings.Join(padLines(ls[d.top:], d.Width, d.Height), "\n")
+}
