@@ -40,11 +40,11 @@ func newAgentsPane(c *Context) Pane {
 			return Cell{}
 		}},
 		{Title: "CHATS", Width: 7, Cell: func(a *board.Agent) Cell {
-			st := &p.Theme.Bold
+			st, mark := &p.Theme.Bold, ""
 			if a.Chats > a.Capacity {
-				st = &p.Theme.Alert
+				st, mark = &p.Theme.Alert, levelAlert.mark()
 			}
-			return Cell{Text: fmt.Sprintf("%d/%d", a.Chats, a.Capacity), Style: st}
+			return Cell{Text: fmt.Sprintf("%d/%d", a.Chats, a.Capacity) + mark, Style: st}
 		}},
 		{Title: "SOURCE", Width: 9, Cell: func(a *board.Agent) Cell { return Cell{Text: string(a.Source)} }},
 		{Title: "ID", Cell: func(a *board.Agent) Cell { return Cell{Text: a.ID} }},

@@ -16,6 +16,9 @@ type KeyMap struct {
 	Online, Away, Status, Tag, Department   key.Binding
 	Refresh, NextPane, PrevPane, Help, Quit key.Binding
 	Pane                                    [5]key.Binding
+	// Zoom shows the focused pane alone, whatever the layout; Pause
+	// freezes the screen's data.
+	Zoom, Pause key.Binding
 }
 
 // DefaultKeyMap returns the default bindings.
@@ -44,6 +47,8 @@ func DefaultKeyMap() KeyMap {
 		PrevPane:   b([]string{"shift+tab"}, "⇧tab", "prev pane"),
 		Help:       b([]string{"?"}, "?", "help"),
 		Quit:       b([]string{"q", "ctrl+c"}, "q", "quit"),
+		Zoom:       b([]string{"z"}, "z", "zoom pane"),
+		Pause:      b([]string{"p"}, "p", "pause"),
 		Pane: [5]key.Binding{
 			b([]string{"1"}, "1", "queue"), b([]string{"2"}, "2", "agents"), b([]string{"3"}, "3", "chats"),
 			b([]string{"4"}, "4", "transcript"), b([]string{"5"}, "5", "inbox"),
@@ -59,13 +64,14 @@ func (k *KeyMap) named() map[string]*key.Binding {
 		"online": &k.Online, "away": &k.Away, "status": &k.Status, "tag": &k.Tag, "department": &k.Department,
 		"refresh": &k.Refresh, "next_pane": &k.NextPane, "prev_pane": &k.PrevPane, "help": &k.Help, "quit": &k.Quit,
 		"queue": &k.Pane[0], "agents": &k.Pane[1], "chats": &k.Pane[2], "transcript": &k.Pane[3], "inbox": &k.Pane[4],
+		"zoom": &k.Zoom, "pause": &k.Pause,
 	}
 }
 
 // KeyNames lists the names the config file's [keys] table takes.
 func KeyNames() []string {
 	var k KeyMap
-	names := make([]string, 0, 25)
+	names := make([]string, 0, 27)
 	for n := range k.named() {
 		names = append(names, n)
 	}
@@ -114,5 +120,5 @@ func (k KeyMap) globalShort() []key.Binding { return []key.Binding{k.NextPane, k
 // globalHelp is the ? screen's column of the keys that work in every pane.
 func (k KeyMap) globalHelp() []key.Binding {
 	return []key.Binding{k.NextPane, k.PrevPane, k.Pane[0], k.Pane[1], k.Pane[2], k.Pane[3], k.Pane[4],
-		k.Department, k.Refresh, k.Help, k.Quit}
+		k.Department, k.Zoom, k.Pause, k.Refresh, k.Help, k.Quit}
 }
