@@ -5,6 +5,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/charmbracelet/x/ansi"
+
 	"github.com/chatdeck/chatdeck/ingest/board"
 	"github.com/chatdeck/chatdeck/ingest/event"
 )
@@ -54,14 +56,16 @@ func (c *chatPreview) view(t *Theme, keys *KeyMap, w, h int, loc *time.Location,
 	if !c.ok {
 		return ""
 	}
-	out := []string{t.Bold.Render(c.title)}
+	// The title and the facts wrap: the panel is narrow, and what it is
+	// for is to be read whole.
+	out := strings.Split(ansi.Wrap(t.Bold.Render(c.title), w, ""), "\n")
+	if endOnly[c.chat.Source] && c.chat.State != board.Ended && c.chat.State != board.Missed {
+		facts = append(facts, t.Dim.Render(fmt.Sprintf("%s sends the transcript only when the chat ends", c.chat.Source)))
+	}
 	for _, f := range facts {
 		if f != "" {
-			out = append(out, f)
+			out = append(out, strings.Split(ansi.Wrap(f, w, ""), "\n")...)
 		}
-	}
-	if endOnly[c.chat.Source] && c.chat.State != board.Ended && c.chat.State != board.Missed {
-		out = append(out, t.Dim.Render(fmt.Sprintf("%s sends the transcript only when the chat ends", c.chat.Source)))
 	}
 	lines := c.wrapped(w, loc)
 	hint := t.Dim.Render(keys.Open.Help().Key + " opens the whole transcript")

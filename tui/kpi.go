@@ -61,14 +61,33 @@ func (k *kpiBand) tiles() []tile {
 		queue, active = d.queue, d.active
 		wait = time.Duration(d.longestWait * float64(time.Second))
 	}
-	slPlain := t.Bold
-	if mt.Window.ServiceLevel != nil {
-		slPlain = t.OK
-	}
-	scope := "60m"
+	// With a department set, the tiles the board keeps by department
+	// are the department's; the others, and the trends, which the board
+	// keeps for the whole site, say so.
+	sl, asa, aband := mt.Window.ServiceLevel, mt.Window.ASASeconds, mt.Window.AbandonmentRate
+	scope, site, own := "60m", "", ""
 	if k.Dept != "" {
-		// The board keeps its trends for the whole site.
-		scope = "trend: all depts"
+		scope, site, own = "all depts", "all depts", k.Dept
+		sl, asa, aband = nil, nil, nil
+		for _, d := range k.snap.depts {
+			if strings.EqualFold(d.Department, k.Dept) {
+				sl, asa = d.ServiceLevel, d.ASASeconds
+				if n := d.Answered + d.Abandoned; n > 0 {
+					r := float64(d.Abandoned) / float64(n)
+					aband = &r
+				}
+			}
+		}
+	}
+	or := func(s, dflt string) string {
+		if s != "" {
+			return s
+		}
+		return dflt
+	}
+	slPlain := t.Bold
+	if sl != nil {
+		slPlain = t.OK
 	}
 	peak := func(unit func(float64) string) func(series) string {
 		return func(s series) string {
@@ -88,7 +107,7 @@ func (k *kpiBand) tiles() []tile {
 		{label: "LONGEST WAIT", value: waitLevel(a, wait).render(t, t.OK, dur(wait)),
 			trend: trendOf(pts, known(func(p *board.TrendPoint) float64 { return p.LongestWaitSeconds })), pick: maxf,
 			caption: peak(func(v float64) string { return dur(time.Duration(v * float64(time.Second))) })},
-		{label: fmt.Sprintf("SL %.0fs", mt.SLTargetSeconds), value: slLevel(a, mt.Window.ServiceLevel).render(t, slPlain, pct(mt.Window.ServiceLevel)),
+		{label: fmt.Sprintf("SL %.0fs", mt.SLTargetSeconds), value: slLevel(a, sl).render(t, slPlain, pct(sl)),
 			trend: trendOf(pts, func(p *board.TrendPoint) (float64, bool) {
 				if p.ServiceLevel == nil {
 					return 0, false
@@ -104,15 +123,15 @@ func (k *kpiBand) tiles() []tile {
 		{label: "ARRIVALS", value: t.Bold.Render(fmt.Sprintf("%d/h", mt.ChatsPerHour)),
 			trend: trendOf(pts, func(p *board.TrendPoint) (float64, bool) { return float64(p.Arrivals), true }), pick: maxf,
 			caption: peak(func(v float64) string { return count(v) + "/min" })},
-		{label: "ASA", value: t.Bold.Render(secs(mt.Window.ASASeconds)), sub: "to answer"},
-		{label: "ABANDON", value: t.Bold.Render(pct(mt.Window.AbandonmentRate)), sub: "of offered"},
-		{label: "ACTIVE", value: t.Bold.Render(fmt.Sprint(active)), sub: "chats"},
+		{label: "ASA", value: t.Bold.Render(secs(asa)), sub: or(own, "to answer")},
+		{label: "ABANDON", value: t.Bold.Render(pct(aband)), sub: or(own, "of offered")},
+		{label: "ACTIVE", value: t.Bold.Render(fmt.Sprint(active)), sub: or(own, "chats")},
 		{label: "AGENTS", value: t.OK.Render(fmt.Sprint(mt.AgentsOnline)) + "/" + t.Warn.Render(fmt.Sprint(mt.AgentsAway)) + "/" + fmt.Sprint(mt.AgentsTotal),
-			sub: "on/away/all"},
-		{label: "UTIL", value: utilLevel(mt.Utilisation).render(t, t.Bold, pct(mt.Utilisation)), sub: "of slots"},
-		{label: "CSAT", value: t.Bold.Render(pct(mt.Window.CSATShare)), sub: "good"},
+			sub: or(site, "on/away/all")},
+		{label: "UTIL", value: utilLevel(mt.Utilisation).render(t, t.Bold, pct(mt.Utilisation)), sub: or(site, "of slots")},
+		{label: "CSAT", value: t.Bold.Render(pct(mt.Window.CSATShare)), sub: or(site, "good")},
 		{label: "TODAY", value: t.Bold.Render(fmt.Sprintf("%d chats", mt.Today.Answered+mt.Today.Abandoned)),
-			sub: "SL " + pct(mt.Today.ServiceLevel)},
+			sub: strings.TrimSpace("SL " + pct(mt.Today.ServiceLevel) + " " + site)},
 	}
 }
 

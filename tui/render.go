@@ -168,14 +168,16 @@ func (m *Model) cellTitle(i, w int) string {
 // through Detailer, or what the pane is and its keys.
 func (m *Model) sidePanel(w, h int) string {
 	p := m.focused()
+	say := "this pane has no details panel"
 	if d, ok := p.(Detailer); ok {
 		if s := d.Detail(w, h); s != "" {
 			return s
 		}
+		say = "select a row to see its details here"
 	}
 	t := &m.ctx.Theme
 	k := &m.ctx.Keys
-	out := []string{t.Bold.Render(p.Title()), t.Dim.Render("nothing selected to show in detail")}
+	out := []string{t.Bold.Render(p.Title()), t.Dim.Render(say)}
 	out = append(out, "", t.Dim.Render("keys here:"))
 	for _, b := range p.ShortHelp() {
 		if b.Enabled() {
