@@ -18,7 +18,41 @@ const trendSpan = time.Hour
 // the board has departments, a table of each one's floor on the right.
 type kpiBand struct {
 	Common
-	snap *snapshot
+	snap  *snapshot
+	depts deptCache
+}
+
+// deptsMaxAge is how long the departments read at a cursor are used while
+// the board does not change: their waits go on with the clock, but the
+// rolling window's service levels move as answers leave it.
+const deptsMaxAge = 5 * time.Second
+
+// deptCache keeps the departments between reads of an unchanged board:
+// breaking the floor down walks the whole queue, which the frames of an
+// idle wall need not do every second.
+type deptCache struct {
+	ok     bool
+	cursor int64
+	at     time.Time
+	depts  []board.DepartmentStats
+}
+
+// read is the departments as of now: from the cache while the board is
+// at the same cursor and the cache is young, the waits moved on.
+func (c *deptCache) read(b *board.Board, now time.Time, cursor int64) []board.DepartmentStats {
+	if age := now.Sub(c.at); !c.ok || c.cursor != cursor || age < 0 || age >= deptsMaxAge {
+		c.ok, c.cursor, c.at, c.depts = true, cursor, now, b.Departments(now)
+		return c.depts
+	}
+	age := now.Sub(c.at).Seconds()
+	out := make([]board.DepartmentStats, len(c.depts))
+	copy(out, c.depts)
+	for i := range out {
+		if out[i].Queue > 0 && out[i].LongestWaitSeconds > 0 {
+			out[i].LongestWaitSeconds += age
+		}
+	}
+	return out
 }
 
 // tile is one KPI tile: a label, the number, and under it a sparkline (or

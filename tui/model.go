@@ -526,7 +526,7 @@ func (m *Model) read() {
 		}
 		if wall {
 			s.trend = b.Trend(now, trendSpan)
-			s.depts = b.Departments(now)
+			s.depts = m.kpi.depts.read(b, now, s.cursor)
 		}
 		// The header wraps rather than drops numbers, and the band grows
 		// with the departments: the panes get what they leave, before

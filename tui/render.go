@@ -90,23 +90,26 @@ func (m Model) Render() string {
 			body[i] = m.ctx.Theme.Dim.Render(ansi.Strip(r))
 		}
 	}
-	rows = append(rows, body...)
-	rows = append(rows, m.statusLine(), m.help.Footer(m.focused().ShortHelp(), m.ctx.Keys.globalShort()))
 	for i, r := range rows {
 		rows[i] = fit(r, l.width)
 	}
+	// The body's lines are each exactly the width already: the panes,
+	// the band and the panels draw padded lines, and beside joins them.
+	rows = append(rows, body...)
+	rows = append(rows, fit(m.statusLine(), l.width), fit(m.help.Footer(m.focused().ShortHelp(), m.ctx.Keys.globalShort()), l.width))
 	return strings.Join(rows, "\n")
 }
 
 func lines(s string) []string { return strings.Split(s, "\n") }
 
-// beside puts two blocks of lines side by side, left cut or padded to lw
-// and right to rw, sep between them.
+// beside puts two blocks of lines side by side, sep between them. The
+// blocks' lines are each exactly lw and rw cells already (as the panes
+// draw them); a missing line is blank.
 func beside(left, sep, right []string, lw, rw int) []string {
 	n := max(len(left), len(right))
 	out := make([]string, n)
 	for i := range out {
-		var a, b, s string
+		a, b, s := strings.Repeat(" ", lw), strings.Repeat(" ", rw), " "
 		if i < len(left) {
 			a = left[i]
 		}
@@ -116,7 +119,7 @@ func beside(left, sep, right []string, lw, rw int) []string {
 		if i < len(sep) {
 			s = sep[i]
 		}
-		out[i] = fit(a, lw) + s + fit(b, rw)
+		out[i] = a + s + b
 	}
 	return out
 }
@@ -171,7 +174,7 @@ func (m *Model) sidePanel(w, h int) string {
 	say := "this pane has no details panel"
 	if d, ok := p.(Detailer); ok {
 		if s := d.Detail(w, h); s != "" {
-			return s
+			return strings.Join(padLines(lines(s), w, h), "\n")
 		}
 		say = "select a row to see its details here"
 	}

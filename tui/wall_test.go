@@ -1,6 +1,7 @@
 package tui
 
 import (
+	"encoding/json"
 	"fmt"
 	"sort"
 	"strings"
@@ -290,5 +291,36 @@ func TestLevelsMarkWithoutColour(t *testing.T) {
 	th := NewTheme(true)
 	if got := ansi.Strip(levelAlert.render(&th, th.Bold, "1m35s")); got != "1m35s!!" {
 		t.Errorf("rendered %q", got)
+	}
+}
+
+// TestDepartmentsCache: an unchanged board's departments are read once
+// and their waits moved on with the clock; a change, or age, reads them
+// again; each time equal to what the board says.
+func TestDepartmentsCache(t *testing.T) {
+	s := withHistory()
+	var c deptCache
+	check := func(now time.Time, what string) {
+		t.Helper()
+		s.Read(func(b *board.Board) {
+			got, _ := json.Marshal(c.read(b, now, b.Cursor()))
+			want, _ := json.Marshal(b.Departments(now))
+			if string(got) != string(want) {
+				t.Errorf("%s: cache %s\nboard %s", what, got, want)
+			}
+		})
+	}
+	check(t0, "first read")
+	at := c.at
+	check(t0.Add(2*time.Second), "2 s later")
+	if c.at != at {
+		t.Error("an unchanged board was read again after 2 s")
+	}
+	s.apply(event.Event{Source: event.Comm100, Kind: event.ChatRequested, ChatID: "new", ReceivedAt: t0.Add(3 * time.Second),
+		Visitor: &event.Visitor{ID: "vn"}, Department: &event.Department{Name: "Sales"}})
+	check(t0.Add(3*time.Second), "after a change")
+	check(t0.Add(9*time.Second), "6 s after")
+	if !c.at.Equal(t0.Add(9 * time.Second)) {
+		t.Errorf("read at %v: the cache outlived its age", c.at)
 	}
 }
