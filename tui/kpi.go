@@ -155,7 +155,9 @@ func (k *kpiBand) tiles() []tile {
 				return scope + " (none yet)"
 			}},
 		{label: "ARRIVALS", value: t.Bold.Render(fmt.Sprintf("%d/h", mt.ChatsPerHour)),
-			trend: trendOf(pts, func(p *board.TrendPoint) (float64, bool) { return float64(p.Arrivals), true }), pick: maxf,
+			// Arrivals are counted from the outcome log, known for any
+			// minute it holds; before the board's first event, blank.
+			trend: trendOf(pts, func(p *board.TrendPoint) (float64, bool) { return float64(p.Arrivals), p.Known || p.Arrivals > 0 }), pick: maxf,
 			caption: peak(func(v float64) string { return count(v) + "/min" })},
 		{label: "ASA", value: t.Bold.Render(secs(asa)), sub: or(own, "to answer")},
 		{label: "ABANDON", value: t.Bold.Render(pct(aband)), sub: or(own, "of offered")},
