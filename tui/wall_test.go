@@ -192,6 +192,9 @@ func TestWallSelectionSurvivesResorts(t *testing.T) {
 	if len(rec.calls) != 2 || rec.calls[1] != "a-ann=online" {
 		t.Errorf("the next key acted on %v, want a-ann=online", rec.calls)
 	}
+	if sc := screen(m); !strings.Contains(sc, "✓ Ann is now Online") {
+		t.Errorf("the outcome does not name Ann:\n%s", sc)
+	}
 }
 
 // clock is a settable clock for the model.
