@@ -43,11 +43,44 @@ func (h *keyHelp) Footer(pane, global []key.Binding) string {
 	return p + sep + g
 }
 
-// Screen is the full help, Height lines.
-func (h *keyHelp) Screen(pane string, groups [][]key.Binding) string {
+// Screen is the full help, Height lines: the keys, then where the server
+// answers (server lines), so that they stay on screen however tall the keys.
+func (h *keyHelp) Screen(pane string, groups [][]key.Binding, server []string) string {
 	t := &h.Theme
 	out := t.Title.Render("chatdeck keys: "+pane) + t.Dim.Render("  (remap any in the config file's [keys] table; ? or esc closes)") + "\n\n"
 	out += h.model.FullHelpView(groups)
 	lines := strings.Split(out, "\n")
+	if len(server) > 0 {
+		room := max(h.Height-len(server)-1, 1)
+		if len(lines) > room {
+			lines = lines[:room]
+		}
+		lines = append(lines, "")
+		for _, s := range server {
+			lines = append(lines, t.Dim.Render(s))
+		}
+	}
 	return strings.Join(padLines(lines, h.Width, h.Height), "\n")
+}
+
+// serverLines say where the JSON API answers and where its token is, for
+// the help screen: what a script or another terminal needs to watch too.
+func serverLines(mode, baseURL, tokenFile string) []string {
+	if baseURL == "" {
+		return nil
+	}
+	var lines []string
+	if mode == "attach" {
+		lines = append(lines, "attached to "+baseURL)
+	} else {
+		lines = append(lines, "API      "+baseURL+"  (attach: chatdeck attach "+baseURL+")")
+	}
+	switch {
+	case tokenFile != "":
+		lines = append(lines, "token    "+tokenFile,
+			`example  curl -H "Authorization: Bearer $(cat `+tokenFile+`)" `+baseURL+"/v1/board")
+	case mode != "attach":
+		lines = append(lines, "token    given by --token or CHATDECK_TOKEN (not kept in a file)")
+	}
+	return lines
 }

@@ -45,6 +45,10 @@ type Options struct {
 	Refresh func(ctx context.Context) error
 	// Listen is the address the webhook listener is on, for the header.
 	Listen string
+	// BaseURL is where the JSON API answers, and TokenFile where its token
+	// is kept ("" when it was given by flag or environment): the help
+	// screen shows both, for scripts and attach.
+	BaseURL, TokenFile string
 	// Mode is shown in the header ("demo", "live", "attach").
 	Mode   string
 	Keys   KeyMap

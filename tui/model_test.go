@@ -485,3 +485,41 @@ func TestAttachedScreenShowsConnection(t *testing.T) {
 		}
 	}
 }
+
+func TestHelpSaysWhereTheServerIs(t *testing.T) {
+	for _, c := range []struct {
+		mode, url, file string
+		want, not       []string
+	}{
+		{"demo", "http://127.0.0.1:8765", "/state/chatdeck/token",
+			[]string{"API      http://127.0.0.1:8765", "token    /state/chatdeck/token", `curl -H "Authorization: Bearer $(cat /state/chatdeck/token)" http://127.0.0.1:8765/v1/board`}, nil},
+		{"live", "http://127.0.0.1:8765", "",
+			[]string{"API      http://127.0.0.1:8765", "given by --token or CHATDECK_TOKEN"}, []string{"curl"}},
+		{"attach", "https://ops.example.com:8765", "",
+			[]string{"attached to https://ops.example.com:8765"}, []string{"token "}},
+		{"live", "", "", nil, []string{"API ", "token "}},
+	} {
+		m := New(Options{Source: seeded(), Mode: c.mode, BaseURL: c.url, TokenFile: c.file, Now: func() time.Time { return t0 }})
+		m.resize(140, 40, 2, 0)
+		s := screen(press(m, "?"))
+		if !strings.Contains(s, "chatdeck keys") {
+			t.Fatalf("%s: ? shows no help:\n%s", c.mode, s)
+		}
+		for _, w := range c.want {
+			if !strings.Contains(s, w) {
+				t.Errorf("%s %q: help lacks %q:\n%s", c.mode, c.url, w, s)
+			}
+		}
+		for _, n := range c.not {
+			if strings.Contains(s, n) {
+				t.Errorf("%s %q: help has %q:\n%s", c.mode, c.url, n, s)
+			}
+		}
+	}
+	// However short the screen, the server lines stay on it.
+	m := New(Options{Source: seeded(), Mode: "demo", BaseURL: "http://127.0.0.1:8765", TokenFile: "/t", Now: func() time.Time { return t0 }})
+	m.resize(80, 12, 2, 0)
+	if s := screen(press(m, "?")); !strings.Contains(s, "token    /t") || strings.Count(s, "\n") != 11 {
+		t.Errorf("12-line help: no token line or not 12 lines:\n%s", s)
+	}
+}

@@ -66,7 +66,7 @@ func (m Model) View() tea.View {
 // Render returns the screen's text (View's content), for tests.
 func (m Model) Render() string {
 	if m.showHelp {
-		return m.help.Screen(m.focused().Title()+" and everywhere", append(m.focused().FullHelp(), m.ctx.Keys.globalHelp()))
+		return m.help.Screen(m.focused().Title()+" and everywhere", append(m.focused().FullHelp(), m.ctx.Keys.globalHelp()), m.serverLines())
 	}
 	l := &m.lay
 	rows := make([]string, 0, l.height)
@@ -213,6 +213,10 @@ func (m *Model) chips() []string {
 		return out // each cell's title shows its own
 	}
 	return append(out, m.focused().Chips()...)
+}
+
+func (m Model) serverLines() []string {
+	return serverLines(m.opt.Mode, m.opt.BaseURL, m.opt.TokenFile)
 }
 
 func (m Model) statusLine() string {

@@ -55,6 +55,9 @@ type appOptions struct {
 	// clock, when set, is the poller's clock (tests run its backoff on a
 	// fake one); the wall clock otherwise.
 	clock comm100api.Clock
+	// tokenFile is where the token was read from, when the caller chose it
+	// (the demo's, in the state directory); shown on the help screen.
+	tokenFile string
 }
 
 // startApp starts everything; close stops it in order.

@@ -39,7 +39,7 @@ resuming from the last event it had. A server that refuses the token (401,
 				return fmt.Errorf("attach: %w", err)
 			}
 			cfg = tuiLogConfig(cfg)
-			token := cfg.Token
+			token, tokenFile := cfg.Token, ""
 			if token == "" {
 				// A server on this machine: its token file. attach never
 				// makes one (a new token would only be refused).
@@ -48,6 +48,7 @@ resuming from the last event it had. A server that refuses the token (401,
 				if token = strings.TrimSpace(string(b)); err != nil || token == "" {
 					return fmt.Errorf("attach: no token: pass --token or CHATDECK_TOKEN (no server's token in %s)", file)
 				}
+				tokenFile = file
 			}
 			log, closeLog, err := newLogger(cfg, io.Discard, append(configSecrets(cfg), token)...)
 			if err != nil {
@@ -60,6 +61,7 @@ resuming from the last event it had. A server that refuses the token (401,
 			}
 			client := stream.NewClient(base, token, log)
 			return attach(cmd.Context(), client, tui.Options{Source: client, Actions: client, Mode: "attach", Keys: keys,
+				BaseURL: strings.TrimSuffix(base, "/"), TokenFile: tokenFile,
 				Alerts: tui.Alerts{WaitWarn: cfg.Alerts.WaitWarn, WaitAlert: cfg.Alerts.WaitAlert,
 					ServiceLevel: cfg.Alerts.ServiceLevel, Bell: cfg.Alerts.Bell}})
 		},
@@ -100,6 +102,13 @@ wait:
 			<-done
 			return nil
 		}
+	}
+	// After the first contact, so that a refused token is told as such
+	// whatever the terminal.
+	if err := needTerminal(os.Stdin, os.Stdout); err != nil {
+		cancel()
+		<-done
+		return err
 	}
 	tuiCtx, stopTUI := context.WithCancel(ctx)
 	defer stopTUI()

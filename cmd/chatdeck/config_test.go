@@ -84,6 +84,8 @@ func TestConfigErrors(t *testing.T) {
 			[]string{"typo.toml:4", `unknown key "sl_targte"`, `did you mean "sl_target"?`}},
 		{"unknown table", []string{"--config", write("table.toml", "[alert]\nbell = true\n")}, nil,
 			[]string{"table.toml:2", `unknown key "alert.bell"`, `did you mean "alerts.bell"?`}},
+		{"every mistake at once", []string{"--config", write("two.toml", "sl_target = 45\n[alert]\nbell = true\n")}, nil,
+			[]string{"two.toml:1: sl_target = 45: a duration needs a unit", `two.toml:3: unknown key "alert.bell"`}},
 		{"far from anything", []string{"--config", write("far.toml", "zzzzzzzzzzzz = 1\n")}, nil,
 			[]string{`unknown key "zzzzzzzzzzzz"`}},
 		{"bare number duration", []string{"--config", write("bare.toml", "capacity = 4\nsl_target = 45\n")}, nil,

@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"errors"
 	"fmt"
 	"os"
 	"reflect"
@@ -122,6 +123,9 @@ func checkFile(path string, values map[string]any) error {
 		}
 		return path
 	}
+	// Every mistake at once, in file order: fixing one to learn of the
+	// next is a round trip per line.
+	var errs []error
 	for _, k := range keys {
 		t, known := kinds[k]
 		if !known {
@@ -132,13 +136,14 @@ func checkFile(path string, values map[string]any) error {
 			for name := range kinds {
 				known = append(known, name)
 			}
-			return fmt.Errorf("config: %s: unknown key %q%s", at(k), k, didYouMean(k, known))
+			errs = append(errs, fmt.Errorf("config: %s: unknown key %q%s", at(k), k, didYouMean(k, known)))
+			continue
 		}
 		if why := checkValue(t, values[k]); why != "" {
-			return fmt.Errorf("config: %s: %s = %s: %s", at(k), k, show(values[k]), why)
+			errs = append(errs, fmt.Errorf("config: %s: %s = %s: %s", at(k), k, show(values[k]), why))
 		}
 	}
-	return nil
+	return errors.Join(errs...)
 }
 
 // checkEnv checks the values the environment set: name is the variable's

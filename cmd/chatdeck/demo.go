@@ -101,7 +101,7 @@ func (d *demoSetup) appOptions(fs *pflag.FlagSet) appOptions {
 		Budget:  comm100api.NewBudget(d.cfg.Comm100.Budget, comm100api.DocumentedWindow, nil),
 		Logger:  slog.New(slog.NewTextHandler(io.Discard, nil)),
 	})
-	return appOptions{api: api, anyPort: !fs.Changed("listen") && os.Getenv("CHATDECK_LISTEN") == ""}
+	return appOptions{api: api, anyPort: !fs.Changed("listen") && os.Getenv("CHATDECK_LISTEN") == "", tokenFile: d.tokenFile}
 }
 
 // start runs the scenario against the app's listener until stopped.

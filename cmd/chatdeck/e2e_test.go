@@ -1,9 +1,11 @@
 package main
 
 import (
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"syscall"
@@ -105,7 +107,24 @@ func TestDemoInTmux(t *testing.T) {
 	x.run("send-keys", "-t", "demo", "o")
 	x.waitFor(20*time.Second, "Bruno is now Online")
 	x.run("send-keys", "-t", "demo", "?")
-	x.waitFor(10*time.Second, "chatdeck keys", "set away", "pick status")
+	// The help screen says where the API is and where its token is kept,
+	// and that token is the one the API takes.
+	s = x.waitFor(10*time.Second, "chatdeck keys", "set away", "pick status", "API      http://127.0.0.1:", filepath.Join(state, "chatdeck", "token"))
+	base := regexp.MustCompile(`API +(http://127\.0\.0\.1:\d+)`).FindStringSubmatch(s)
+	tok, err := os.ReadFile(filepath.Join(state, "chatdeck", "token"))
+	if base == nil || err != nil {
+		t.Fatalf("no API address on the help screen or no token file (%v):\n%s", err, s)
+	}
+	req, _ := http.NewRequest(http.MethodGet, base[1]+"/v1/board", nil)
+	req.Header.Set("Authorization", "Bearer "+strings.TrimSpace(string(tok)))
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("GET %s/v1/board: %v", base[1], err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Errorf("GET %s/v1/board with the help screen's token file: %d, want 200", base[1], resp.StatusCode)
+	}
 	x.run("send-keys", "-t", "demo", "Escape")
 	// A lone escape is told from alt+key by a pause: wait for the screen.
 	x.waitFor(10*time.Second, "STATUS", "NAME")

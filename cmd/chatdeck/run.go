@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -10,6 +11,7 @@ import (
 	"time"
 
 	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/term"
 	"github.com/spf13/cobra"
 
 	"github.com/chatdeck/chatdeck/tui"
@@ -52,10 +54,16 @@ func tuiLogConfig(cfg Config) Config {
 // and returns its stop function.
 func runDashboard(ctx context.Context, cfg Config, mode string, opt appOptions,
 	around func(ctx context.Context, a *app) (stop func(), err error)) error {
+	if err := needTerminal(os.Stdin, os.Stdout); err != nil {
+		return err
+	}
 	cfg = tuiLogConfig(cfg)
-	token, _, err := ensureToken(cfg)
+	token, tokenFile, err := ensureToken(cfg)
 	if err != nil {
 		return err
+	}
+	if tokenFile == "" {
+		tokenFile = opt.tokenFile
 	}
 	log, closeLog, err := newLogger(cfg, io.Discard, append(configSecrets(cfg), token)...)
 	if err != nil {
@@ -79,6 +87,7 @@ func runDashboard(ctx context.Context, cfg Config, mode string, opt appOptions,
 		return err
 	}
 	opts := tui.Options{Source: a.hub, Listen: a.addr, Mode: mode, Keys: keys,
+		BaseURL: a.baseURL(), TokenFile: tokenFile,
 		Alerts: tui.Alerts{WaitWarn: cfg.Alerts.WaitWarn, WaitAlert: cfg.Alerts.WaitAlert,
 			ServiceLevel: cfg.Alerts.ServiceLevel, Bell: cfg.Alerts.Bell}}
 	if a.api != nil {
@@ -91,6 +100,19 @@ func runDashboard(ctx context.Context, cfg Config, mode string, opt appOptions,
 	}
 	log.Info("dashboard starting", "mode", mode, "addr", a.addr)
 	return runTUI(ctx, opts, os.Stdin, os.Stdout)
+}
+
+// needTerminal refuses to start the dashboard without a terminal to draw
+// on and read keys from, before anything binds a port: Bubble Tea's own
+// error for a pipe ("could not create cancelable reader") says nothing a
+// user can act on.
+func needTerminal(in, out *os.File) error {
+	for _, f := range []*os.File{in, out} {
+		if !term.IsTerminal(f.Fd()) {
+			return fmt.Errorf("the dashboard needs a terminal, and %s is not one (for no screen: chatdeck serve, or serve --demo)", f.Name())
+		}
+	}
+	return nil
 }
 
 // signalGrace is how long the dashboard has to quit by itself after SIGINT

@@ -416,6 +416,28 @@ func TestAttachRefusedEndsAtOnce(t *testing.T) {
 	}
 }
 
+// TestDashboardNeedsATerminal: the dashboards started without a terminal
+// end at once, saying so and what to run instead, before they open a
+// journal.
+func TestDashboardNeedsATerminal(t *testing.T) {
+	for _, args := range [][]string{{"demo"}, {"run"}, {}} {
+		state := t.TempDir()
+		cmd := exec.Command(binary, args...)
+		cmd.Env = []string{"HOME=" + state, "XDG_STATE_HOME=" + state, "XDG_CONFIG_HOME=" + state, "PATH=" + os.Getenv("PATH")}
+		cmd.Stdin = strings.NewReader("")
+		out, err := cmd.CombinedOutput()
+		if err == nil || cmd.ProcessState.ExitCode() != 1 {
+			t.Errorf("%v: exit %v, want 1", args, err)
+		}
+		if want := "the dashboard needs a terminal"; !strings.Contains(string(out), want) || !strings.Contains(string(out), "chatdeck serve") {
+			t.Errorf("%v: output %q, want %q and what to run instead", args, out, want)
+		}
+		if _, err := os.Stat(filepath.Join(state, "chatdeck", "journal.db")); err == nil {
+			t.Errorf("%v: made a journal before refusing", args)
+		}
+	}
+}
+
 // TestDemoTokenIsKept: serve --demo keeps its token where serve does, says
 // where, and the token works for the API, as the README tells scripts.
 func TestDemoTokenIsKept(t *testing.T) {

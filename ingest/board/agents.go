@@ -17,6 +17,10 @@ type Agent struct {
 	StatusName string            `json:"status_name,omitempty"`
 	// Since is when the agent entered the current status; zero if unknown.
 	Since time.Time `json:"since,omitzero"`
+	// StatusAt is the moment the current status was last told for: a
+	// status told late, for a moment before it (a replay, a backfill),
+	// goes into the agent's history but is not their status now.
+	StatusAt time.Time `json:"status_at,omitzero"`
 	// LastSeenAt is when a chat event last named the agent.
 	LastSeenAt time.Time `json:"last_seen_at,omitzero"`
 	// OngoingChats is the vendor's own count (from polling), -1 if unknown.
@@ -101,13 +105,17 @@ func (b *Board) setStatus(ag *Agent, s event.AgentStatus, name string, at time.T
 	if s == "" {
 		s = event.AgentUnknown
 	}
+	ag.noteStatus(s, name, at)
+	b.observeStatus(ag, s, name, at)
+	if at.Before(ag.StatusAt) {
+		return
+	}
+	ag.StatusAt = at
 	if ag.Status != s || !strings.EqualFold(ag.StatusName, name) {
 		ag.Since = at
 	}
 	was := ag.Status
 	ag.Status, ag.StatusName = s, name
-	ag.noteStatus(s, name, at)
-	b.observeStatus(ag, s, name, at)
 	b.reindexAgent(ag, was)
 }
 
@@ -138,9 +146,9 @@ func (b *Board) agentsSnapshot(ev *event.Event) {
 		if k.src != src || !ag.fromPoll || seen[k] {
 			continue
 		}
-		if ag.Status != event.AgentOffline {
-			b.setStatus(ag, event.AgentOffline, "", ev.ReceivedAt)
-		}
+		// Told again each poll, as the listed agents are: a status told
+		// late for a moment before this poll is not their status now.
+		b.setStatus(ag, event.AgentOffline, "", ev.ReceivedAt)
 		if ag.OngoingChats >= 0 {
 			ag.OngoingChats = -1 // no longer listed: the board's own count again
 			b.checkCapacity(k)

@@ -216,3 +216,44 @@ func TestAgentTimeline(t *testing.T) {
 		t.Error("a timeline for an agent the board does not know")
 	}
 }
+
+// TestLateStatusIsHistoryOnly: a status told late, for a moment before
+// the one the board already has, goes into the agent's time in status
+// but does not become their status now; one told late for a moment after
+// it does. A poll not listing an agent tells offline anew each time.
+func TestLateStatusIsHistoryOnly(t *testing.T) {
+	h := func(x float64) time.Time { return day.Add(time.Duration(x * float64(time.Hour))) }
+	cfg := board.DefaultConfig()
+	cfg.Location = time.UTC
+	b := board.New(cfg)
+	b.Apply(status("a1", event.AgentOnline, "Online", h(9), time.Time{})) // 09:00
+	b.Apply(status("a1", event.AgentAway, "Lunch", h(10), h(8)))          // at 10:00, for 08:00
+	now := h(11)
+	a := agentView(t, b, now, "a1")
+	if a.Status != event.AgentOnline || !a.Since.Equal(h(9)) || !a.StatusAt.Equal(h(9)) {
+		t.Errorf("after a status told for 08:00: %s since %v (told for %v), want online since 09:00", a.Status, a.Since, a.StatusAt)
+	}
+	if a.Today.AwayByReason["Lunch"] != 3600 || a.Today.OnlineSeconds != 2*3600 || a.Today.UnknownSeconds != 8*3600 {
+		t.Errorf("history: away %v online %v unknown %v, want Lunch 3600, online 7200, unknown 28800",
+			a.Today.AwayByReason, a.Today.OnlineSeconds, a.Today.UnknownSeconds)
+	}
+	b.Apply(status("a1", event.AgentAway, "Meeting", h(10.5), h(9.5))) // late, but after 09:00
+	if a := agentView(t, b, now, "a1"); a.Status != event.AgentAway || a.StatusName != "Meeting" || !a.Since.Equal(h(9.5)) {
+		t.Errorf("after a status told late for 09:30: %s %q since %v, want away Meeting since 09:30", a.Status, a.StatusName, a.Since)
+	}
+
+	// Polls: Bo listed online, then not listed (offline), and a late
+	// webhook for a moment between the two polls does not bring him back.
+	poll := func(at time.Time, agents ...event.Agent) *event.Event {
+		return &event.Event{Source: event.Comm100, Kind: event.AgentsSnapshot, ReceivedAt: at, SnapshotAgents: agents}
+	}
+	b.Apply(poll(h(9), event.Agent{ID: "bo", Name: "Bo", Status: event.AgentOnline}))
+	b.Apply(poll(h(9.25)))
+	b.Apply(poll(h(10)))
+	late := status("bo", event.AgentOnline, "Online", h(10.5), h(9.5))
+	late.Agents[0].Name = "Bo"
+	b.Apply(late)
+	if a := agentView(t, b, now, "bo"); a.Status != event.AgentOffline || !a.Since.Equal(h(9.25)) || !a.StatusAt.Equal(h(10)) {
+		t.Errorf("Bo after polls and a late online for 09:30: %s since %v told for %v, want offline since 09:15, told for 10:00", a.Status, a.Since, a.StatusAt)
+	}
+}

@@ -39,8 +39,9 @@ package board_test
 //     a webhook chat of theirs is waiting. The visitor of a chat is the
 //     Visitor.Key() of its first event.
 //   - Agents are keyed by (source, id), else (source, "name:"+name). Presence
-//     is the Status of the last AgentStatusChanged / AgentsSnapshot naming
-//     them ("" reads as unknown). An agent is "last listed by an agents
+//     is the Status of the AgentStatusChanged / AgentsSnapshot naming them
+//     that is placed latest (place; a snapshot at its receipt), the last in
+//     journal order among those placed alike ("" reads as unknown). An agent is "last listed by an agents
 //     snapshot" when the latest AgentsSnapshot of their source lists them.
 //   - The agents a chat names are all its events named, except that a
 //     transfer replaces them.
@@ -433,11 +434,16 @@ func referenceMetrics(cfg board.Config, evs []event.Event, now time.Time) refMet
 			m.AgentStatus[k] = event.AgentUnknown
 		}
 	}
-	status := func(s event.AgentStatus) event.AgentStatus {
-		if s == "" {
-			return event.AgentUnknown
+	told := map[string]time.Time{} // the latest moment each agent's presence was told for
+	tell := func(k string, s event.AgentStatus, at time.Time) {
+		if at.Before(told[k]) {
+			return
 		}
-		return s
+		told[k] = at
+		if s == "" {
+			s = event.AgentUnknown
+		}
+		m.AgentStatus[k] = s
 	}
 	chats := map[refKey]*refChat{}
 	browser := newRefBrowser()
@@ -454,7 +460,7 @@ func referenceMetrics(cfg board.Config, evs []event.Event, now time.Time) refMet
 			for _, a := range ev.Agents {
 				if k := agentKey(ev.Source, a); k != "" {
 					know(k)
-					m.AgentStatus[k] = status(a.Status)
+					tell(k, a.Status, place(ev))
 				}
 			}
 			continue
@@ -463,13 +469,13 @@ func referenceMetrics(cfg board.Config, evs []event.Event, now time.Time) refMet
 			for _, a := range ev.SnapshotAgents {
 				if k := agentKey(ev.Source, a); k != "" {
 					know(k)
-					m.AgentStatus[k] = status(a.Status)
+					tell(k, a.Status, ev.ReceivedAt)
 					listed[k] = a.OngoingChats
 				}
 			}
 			for k := range lastSnapshot[ev.Source] {
 				if _, still := listed[k]; !still {
-					m.AgentStatus[k] = event.AgentOffline
+					tell(k, event.AgentOffline, ev.ReceivedAt)
 				}
 			}
 			lastSnapshot[ev.Source] = listed

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -232,8 +233,16 @@ func FuzzParseTranscript(f *testing.F) {
 		}
 		msgs := ParseTranscript(s, start, end, visitor, strings.Split(agents, ","))
 
+		// One message per non-blank line: lines end at ⊙, or, in a
+		// transcript with none, at a newline, real or a literal \n.
+		var split []string
+		if strings.Contains(s, TranscriptSeparator) {
+			split = strings.Split(s, TranscriptSeparator)
+		} else {
+			split = regexp.MustCompile(`\r?\n|\\r\\n|\\n`).Split(s, -1)
+		}
 		lines := 0
-		for _, l := range strings.Split(s, TranscriptSeparator) {
+		for _, l := range split {
 			if strings.TrimSpace(l) != "" {
 				lines++
 			}
