@@ -46,11 +46,11 @@ func newAgentsPane(c *Context) Pane {
 			return cmp.Compare(p.statusFor(a), p.statusFor(b))
 		}},
 		{Title: "CHATS", Width: 7, Cell: func(a *board.Agent) Cell {
-			st := &p.Theme.Bold
+			st, mark := &p.Theme.Bold, ""
 			if a.Chats > a.Capacity {
-				st = &p.Theme.Alert
+				st, mark = &p.Theme.Alert, levelAlert.mark()
 			}
-			return Cell{Text: fmt.Sprintf("%d/%d", a.Chats, a.Capacity), Style: st}
+			return Cell{Text: fmt.Sprintf("%d/%d", a.Chats, a.Capacity) + mark, Style: st}
 		}, Desc: true, Cmp: func(a, b *board.Agent) int {
 			return cmp.Or(cmp.Compare(a.Chats, b.Chats), cmp.Compare(a.Capacity, b.Capacity))
 		}},

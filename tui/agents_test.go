@@ -79,6 +79,9 @@ func TestAgentColumnsAt80And160(t *testing.T) {
 			"online       Ann              10m00s   1/2    1", []string{"1ST RESP", "CSAT", "SOURCE", "comm100"}},
 	} {
 		m := press(newModel(s, nil, tc.w, 24), "2")
+		if tc.w >= 120 {
+			m = press(m, "z") // the list alone, not beside the details
+		}
 		lines := paneLines(m)
 		if got := strings.TrimRight(lines[0], " "); got != tc.header {
 			t.Errorf("%d columns: header\n%q, want\n%q", tc.w, got, tc.header)

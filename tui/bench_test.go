@@ -24,19 +24,22 @@ var bigSource = sync.OnceValue(func() *memSource {
 })
 
 // BenchmarkRender renders a full screen of the queue pane and of the agents
-// pane on the big board, side by side with bubbles/table rendering the same
-// visible rows:
+// pane on the big board (zoomed: the one pane over the whole 200x50
+// screen), and the wall of the same size (tiles, trends, departments, and
+// the queue, agents and chats at once), side by side with bubbles/table
+// rendering the same visible rows:
 //
 //   - chatdeck/frame: what each frame costs the dashboard: reading the
-//     board (headline numbers and the rows shown) and View.
+//     board (headline numbers, for the wall trends and departments, and
+//     the rows shown) and View.
 //   - chatdeck/view: View alone, from the rows read.
 //   - queue-sorted, agents-sorted: the queue by source, the agents by
 //     chats today. A sorted list reads and sorts every row (and every
 //     agent's day) when the board has changed (resort), and reuses them
 //     on the frames between (frame).
 //   - table: table.Model's SetRows (which renders the rows) and View for
-//     the same rows, given as strings already formatted; the table is
-//     built once, outside the loop.
+//     the same rows, given as strings already formatted (for the wall, a
+//     table per list); the tables are built once, outside the loop.
 //
 // The target: chatdeck/frame takes no longer than table.
 func BenchmarkRender(b *testing.B) {
@@ -44,13 +47,20 @@ func BenchmarkRender(b *testing.B) {
 	for _, p := range []struct {
 		name string
 		pane int
+		wall bool
 		sort []string // the keys that choose a sort
 	}{
-		{"queue", 0, nil}, {"agents", 1, nil},
-		{"queue-sorted", 0, []string{"S", "S"}},                 // by source
-		{"agents-sorted", 1, []string{"S", "S", "S", "S", "S"}}, // by chats today: every agent's day read
+		{"queue", 0, false, nil}, {"agents", 1, false, nil}, {"wall", 0, true, nil},
+		{"queue-sorted", 0, false, []string{"S", "S"}},                 // by source
+		{"agents-sorted", 1, false, []string{"S", "S", "S", "S", "S"}}, // by chats today: every agent's day read
 	} {
 		m := newModel(src, nil, benchWidth, benchHeight)
+		if !p.wall {
+			m = press(m, "z")
+		}
+		if got := m.lay.kind == layoutWall; got != p.wall {
+			b.Fatalf("%s: layout %s", p.name, m.lay.kind)
+		}
 		m.setFocus(p.pane)
 		m = press(m, p.sort...)
 		// Scroll to the middle, so that a frame that read every row above
@@ -77,46 +87,85 @@ func BenchmarkRender(b *testing.B) {
 				}
 			})
 		}
+		if p.wall {
+			// A frame after the board changed: the departments read
+			// again (the frames of an unchanged board reuse them).
+			b.Run(p.name+"/chatdeck/frame-changed", func(b *testing.B) {
+				b.ReportAllocs()
+				for b.Loop() {
+					m.kpi.depts.ok = false
+					m.refresh()
+					_ = m.View()
+				}
+			})
+		}
 		b.Run(p.name+"/chatdeck/view", func(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
 				_ = m.View()
 			}
 		})
-		cols, rows := tableRows(m)
-		if len(rows) != m.bodyHeight() {
-			b.Fatalf("%d table rows, want %d", len(rows), m.bodyHeight())
+		var tables []table.Model
+		var rows [][]table.Row
+		for i := range m.panes {
+			if !m.shown(i) {
+				continue
+			}
+			pane := m.panes[i]
+			cols, r := tableRows(m, pane)
+			_, h := paneSize(pane)
+			if len(r) != h-1 {
+				b.Fatalf("%s: %d table rows, want %d", pane.ID(), len(r), h-1)
+			}
+			w, _ := paneSize(pane)
+			tables = append(tables, table.New(table.WithColumns(cols), table.WithHeight(h), table.WithWidth(w), table.WithFocused(true)))
+			rows = append(rows, r)
 		}
-		t := table.New(table.WithColumns(cols), table.WithHeight(m.bodyHeight()+1), table.WithWidth(benchWidth), table.WithFocused(true))
 		b.Run(p.name+"/table", func(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
-				t.SetRows(rows)
-				_ = t.View()
+				for i := range tables {
+					tables[i].SetRows(rows[i])
+					_ = tables[i].View()
+				}
 			}
 		})
 	}
 }
 
-// tableRows is the rows the model shows, as bubbles/table columns and rows
+// paneSize is the size the layout gave the pane.
+func paneSize(p Pane) (w, h int) {
+	switch p := p.(type) {
+	case *queuePane:
+		return p.Width, p.Height
+	case *agentsPane:
+		return p.Width, p.Height
+	case *chatsPane:
+		return p.Width, p.Height
+	}
+	return 0, 0
+}
+
+// tableRows is the rows the pane shows, as bubbles/table columns and rows
 // of the same widths.
-func tableRows(m Model) ([]table.Column, []table.Row) {
+func tableRows(m Model, p Pane) ([]table.Column, []table.Row) {
 	var cols []table.Column
 	var rows []table.Row
-	width, now := m.lay.width, m.ctx.Now
-	switch m.focused().ID() {
-	case "queue":
+	width, _ := paneSize(p)
+	now := m.ctx.Now
+	switch p := p.(type) {
+	case *queuePane:
 		cols = []table.Column{{Title: "WAIT", Width: 7}, {Title: "SOURCE", Width: 8}, {Title: "VISITOR", Width: 19},
 			{Title: "DEPARTMENT", Width: 12}, {Title: "FIRST MESSAGE", Width: width - 50 - 8}}
-		for _, e := range m.queuePane().Rows() {
+		for _, e := range p.Rows() {
 			wait := time.Duration(e.WaitSeconds * float64(time.Second))
 			rows = append(rows, table.Row{dur(wait), string(e.Source), nameOr(e.Name, e.ID), e.Department, e.FirstMessage})
 		}
-	case "agents":
+	case *agentsPane:
 		cols = []table.Column{{Title: "STATUS", Width: 12}, {Title: "NAME", Width: 16}, {Title: "FOR", Width: 8},
 			{Title: "CHATS", Width: 6}, {Title: "TODAY", Width: 6}, {Title: "1ST RESP", Width: 9}, {Title: "CSAT", Width: 7},
-			{Title: "SOURCE", Width: 8}, {Title: "ID", Width: width - 72 - 21}}
-		for _, a := range m.agentsPane().Rows() {
+			{Title: "SOURCE", Width: 8}, {Title: "ID", Width: max(width-72-21, 1)}}
+		for _, a := range p.Rows() {
 			since := ""
 			if !a.Since.IsZero() {
 				since = dur(now.Sub(a.Since))
@@ -125,6 +174,16 @@ func tableRows(m Model) ([]table.Column, []table.Row) {
 			rows = append(rows, table.Row{strings.ToLower(nameOr(a.StatusName, string(a.Status))), nameOr(a.Name, a.ID), since,
 				fmt.Sprintf("%d/%d", a.Chats, a.Capacity), fmt.Sprint(t.Chats), secs(t.FirstResponseMedian),
 				fmt.Sprintf("+%d -%d", t.CSATGood, t.CSATBad), string(a.Source), a.ID})
+		}
+	case *chatsPane:
+		cols = []table.Column{{Title: "STATE", Width: 7}, {Title: "SOURCE", Width: 8}, {Title: "VISITOR", Width: 17},
+			{Title: "AGENT", Width: 13}, {Title: "SILENT", Width: 7}, {Title: "DEPARTMENT", Width: 11}, {Title: "LAST MESSAGE", Width: width - 69 - 14}}
+		for _, c := range p.Rows() {
+			silent := ""
+			if !c.LastVisitorMessageAt.IsZero() {
+				silent = dur(now.Sub(c.LastVisitorMessageAt))
+			}
+			rows = append(rows, table.Row{string(c.State), string(c.Source), c.Visitor, strings.Join(c.Agents, ","), silent, c.Department, c.LastMessage})
 		}
 	}
 	return cols, rows

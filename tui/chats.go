@@ -16,8 +16,9 @@ import (
 // ended and missed.
 type chatsPane struct {
 	List[board.ChatSummary]
-	filter string
-	count  int
+	filter  string
+	count   int
+	preview chatPreview // the selected chat, for Detail
 }
 
 func newChatsPane(c *Context) Pane {
@@ -118,6 +119,10 @@ func (p *chatsPane) Load(b *board.Board, focused bool) {
 		p.count = p.Total()
 	} else {
 		p.count, _ = fetch(0, 0)
+	}
+	p.preview.ok = false
+	if c, ok := p.Selected(); ok && focused {
+		p.preview.load(b, c.Source, c.ID)
 	}
 }
 

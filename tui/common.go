@@ -49,25 +49,3 @@ type rowRef struct {
 
 // identity is a thing's identity on the board, whatever its label or row.
 func identity(s event.Source, id string) string { return string(s) + "\x00" + id }
-
-// layout is the screen's geometry, computed once per size (and header
-// height) and handed down: every component draws in, and every mouse
-// click is mapped through, the same rectangles.
-type layout struct {
-	width, height int
-	headerRows    int // source line and headline numbers
-	tabsY         int
-	paneY, paneH  int // the focused pane, its column header included
-	statusY       int
-	footerY       int
-}
-
-func newLayout(w, h, headerRows int) layout {
-	l := layout{width: w, height: h, headerRows: headerRows}
-	l.tabsY = headerRows
-	l.paneY = l.tabsY + 1
-	l.footerY = h - 1
-	l.statusY = h - 2
-	l.paneH = max(l.statusY-l.paneY, 2)
-	return l
-}

@@ -23,6 +23,10 @@ type snapshot struct {
 	statusOptions []string
 	overCapacity  []string
 	dept          *deptFigures // the department filter's own numbers, when one is set
+	// trend and depts are read for the wall only: the last hour, a point
+	// a minute, and the floor by department.
+	trend []board.TrendPoint
+	depts []board.DepartmentStats
 }
 
 // deptFigures are the headline numbers the department filter narrows: the
@@ -55,6 +59,10 @@ type header struct {
 	snap         *snapshot
 	conn         stream.Conn
 	remote       bool
+	// compact drops the numbers: the wall's tiles show them.
+	compact bool
+	// pausedAt is when the screen was paused; zero while live.
+	pausedAt time.Time
 }
 
 // Lines is the header: the sources, then the numbers, wrapped onto as
@@ -65,6 +73,9 @@ func (h *header) Lines() []string {
 		return []string{h.sources(), h.Theme.Alert.Reverse(true).Render(fit(fmt.Sprintf(" SERVER UNREACHABLE since %s: the board below is stale. Reconnecting (attempt %d)… %s",
 			h.conn.Since.In(h.Now.Location()).Format("15:04:05"), h.conn.Attempt, h.conn.Err), h.Width))}
 	}
+	if h.compact {
+		return []string{h.sources()}
+	}
 	return append([]string{h.sources()}, h.numbers()...)
 }
 
@@ -72,6 +83,9 @@ func (h *header) Lines() []string {
 func (h *header) Rows(w int) int {
 	if h.remote && !h.conn.Connected {
 		return 2
+	}
+	if h.compact {
+		return 1
 	}
 	return 1 + len(wrapChips(h.chips(), w))
 }
@@ -81,6 +95,11 @@ func (h *header) sources() string {
 	parts := []string{t.Title.Render("chatdeck")}
 	if h.mode != "" {
 		parts = append(parts, t.Info.Render(h.mode))
+	}
+	if !h.pausedAt.IsZero() {
+		// Reverse video: seen without colour too.
+		parts = append(parts, t.TabActive.Render(" PAUSED at "+h.pausedAt.In(now.Location()).Format("15:04:05")+" · "+
+			h.Keys.Pause.Help().Key+" resumes "))
 	}
 	var last time.Time
 	for _, src := range []event.Source{event.Comm100, event.Chatlio, event.JivoChat} {
@@ -127,51 +146,30 @@ func (h *header) sources() string {
 	return left + strings.Repeat(" ", gap) + t.Bold.Render(clock)
 }
 
-// chips are the headline numbers, each coloured by its threshold.
+// chips are the headline numbers, each coloured and marked by its
+// threshold.
 func (h *header) chips() []string {
 	t, mt, a := &h.Theme, h.snap.metrics, h.Alerts
 	wait := time.Duration(mt.LongestWaitSeconds * float64(time.Second))
-	waitStyle := t.OK
-	switch {
-	case a.WaitAlert > 0 && wait >= a.WaitAlert:
-		waitStyle = t.Alert
-	case a.WaitWarn > 0 && wait >= a.WaitWarn:
-		waitStyle = t.Warn
-	}
-	slStyle := t.Bold
-	if sl := mt.Window.ServiceLevel; sl != nil {
-		slStyle = t.OK
-		if *sl < a.ServiceLevel {
-			slStyle = t.Alert
-		} else if *sl < a.ServiceLevel+(1-a.ServiceLevel)/2 {
-			slStyle = t.Warn
-		}
-	}
-	utilStyle := t.Bold
-	if u := mt.Utilisation; u != nil && *u >= 0.9 {
-		utilStyle = t.Alert
-	} else if u != nil && *u >= 0.75 {
-		utilStyle = t.Warn
-	}
 	queue, active := mt.QueueLength, mt.ActiveChats
 	if d := h.snap.dept; d != nil {
 		queue, active = d.queue, d.active
 		wait = time.Duration(d.longestWait * float64(time.Second))
 	}
-	qStyle := t.Bold
-	if queue > 0 && mt.AgentsOnline == 0 {
-		qStyle = t.Alert
-	}
 	var (
-		qc = "Queue " + qStyle.Render(fmt.Sprint(queue))
-		wc = "Wait " + waitStyle.Render(dur(wait))
+		qc = "Queue " + queueLevel(queue, mt.AgentsOnline).render(t, t.Bold, fmt.Sprint(queue))
+		wc = "Wait " + waitLevel(a, wait).render(t, t.OK, dur(wait))
 		ac = "Active " + t.Bold.Render(fmt.Sprint(active))
 	)
+	slPlain := t.Bold
+	if mt.Window.ServiceLevel != nil {
+		slPlain = t.OK
+	}
 	site := []string{
-		"SL " + slStyle.Render(pct(mt.Window.ServiceLevel)) + t.Dim.Render("/"+fmt.Sprintf("%.0fs", mt.SLTargetSeconds)),
+		"SL " + slLevel(a, mt.Window.ServiceLevel).render(t, slPlain, pct(mt.Window.ServiceLevel)) + t.Dim.Render("/"+fmt.Sprintf("%.0fs", mt.SLTargetSeconds)),
 		"ASA " + t.Bold.Render(secs(mt.Window.ASASeconds)),
 		"Agents " + t.OK.Render(fmt.Sprint(mt.AgentsOnline)) + "/" + t.Warn.Render(fmt.Sprint(mt.AgentsAway)) + "/" + fmt.Sprint(mt.AgentsTotal),
-		"Util " + utilStyle.Render(pct(mt.Utilisation)),
+		"Util " + utilLevel(mt.Utilisation).render(t, t.Bold, pct(mt.Utilisation)),
 		"CSAT " + t.Bold.Render(pct(mt.Window.CSATShare)),
 		"Aband " + t.Bold.Render(pct(mt.Window.AbandonmentRate)),
 		"Today " + t.Dim.Render(fmt.Sprintf("%d chats, SL %s", mt.Today.Answered+mt.Today.Abandoned, pct(mt.Today.ServiceLevel))),

@@ -23,6 +23,3 @@ func (m *Model) move(d int) {
 	}
 	m.refresh()
 }
-
-// bodyHeight is the rows a list shows.
-func (m Model) bodyHeight() int { return m.lay.paneH - 1 }

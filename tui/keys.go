@@ -17,6 +17,9 @@ type KeyMap struct {
 	Copy, Sort, Reverse                     key.Binding
 	Refresh, NextPane, PrevPane, Help, Quit key.Binding
 	Pane                                    [5]key.Binding
+	// Zoom shows the focused pane alone, whatever the layout; Pause
+	// freezes the screen's data.
+	Zoom, Pause key.Binding
 }
 
 // DefaultKeyMap returns the default bindings.
@@ -48,6 +51,8 @@ func DefaultKeyMap() KeyMap {
 		PrevPane:   b([]string{"shift+tab"}, "⇧tab", "prev pane"),
 		Help:       b([]string{"?"}, "?", "help"),
 		Quit:       b([]string{"q", "ctrl+c"}, "q", "quit"),
+		Zoom:       b([]string{"z"}, "z", "zoom pane"),
+		Pause:      b([]string{"p"}, "p", "pause"),
 		Pane: [5]key.Binding{
 			b([]string{"1"}, "1", "queue"), b([]string{"2"}, "2", "agents"), b([]string{"3"}, "3", "chats"),
 			b([]string{"4"}, "4", "transcript"), b([]string{"5"}, "5", "inbox"),
@@ -64,13 +69,14 @@ func (k *KeyMap) named() map[string]*key.Binding {
 		"copy": &k.Copy, "sort": &k.Sort, "sort_reverse": &k.Reverse,
 		"refresh": &k.Refresh, "next_pane": &k.NextPane, "prev_pane": &k.PrevPane, "help": &k.Help, "quit": &k.Quit,
 		"queue": &k.Pane[0], "agents": &k.Pane[1], "chats": &k.Pane[2], "transcript": &k.Pane[3], "inbox": &k.Pane[4],
+		"zoom": &k.Zoom, "pause": &k.Pause,
 	}
 }
 
 // KeyNames lists the names the config file's [keys] table takes.
 func KeyNames() []string {
 	var k KeyMap
-	names := make([]string, 0, 28)
+	names := make([]string, 0, 30)
 	for n := range k.named() {
 		names = append(names, n)
 	}
@@ -119,7 +125,7 @@ func (k KeyMap) globalShort() []key.Binding { return []key.Binding{k.NextPane, k
 // globalHelp is the ? screen's column of the keys that work in every pane.
 func (k KeyMap) globalHelp() []key.Binding {
 	return []key.Binding{k.NextPane, k.PrevPane, k.Pane[0], k.Pane[1], k.Pane[2], k.Pane[3], k.Pane[4],
-		k.Department, k.Refresh, k.Help, k.Quit}
+		k.Department, k.Zoom, k.Pause, k.Refresh, k.Help, k.Quit}
 }
 
 // renamed is b with another description, for a pane where its key does

@@ -9,10 +9,11 @@ import (
 )
 
 // TestClickEveryTab clicks the first, middle and last cell of every tab as
-// drawn on the screen, at several widths, and expects that tab focused.
+// drawn on the screen, in each layout, and expects that tab focused.
 func TestClickEveryTab(t *testing.T) {
-	for _, w := range []int{80, 120, 200} {
-		m := newModel(seeded(), nil, w, 24)
+	for _, size := range [][2]int{{80, 24}, {120, 24}, {120, 40}, {200, 50}} {
+		w := size[0]
+		m := newModel(seeded(), nil, w, size[1])
 		for i, p := range m.panes {
 			lines := strings.Split(screen(m), "\n")
 			tabs := []rune(lines[m.lay.tabsY])

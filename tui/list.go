@@ -348,9 +348,25 @@ func (l *List[T]) View() string {
 	for i := range l.rows {
 		s := l.row(&l.rows[i], shown, widths)
 		if i == sel {
-			s = l.Theme.Selected.Render(fit(ansi.Strip(s), l.Width))
+			// The wall shows lists without the focus too: their
+			// selection is underlined, the focused list's reversed.
+			st := &l.Theme.Selected
+			if !l.Focused {
+				st = &l.Theme.SelectedBlur
+			}
+			s = st.Render(fit(ansi.Strip(s), l.Width))
 		}
 		lines = append(lines, s)
 	}
 	return strings.Join(padLines(lines, l.Width, l.Height), "\n")
+}
+
+// keepToPage keeps the cursor on the rows the list holds, without reading
+// the board: the paused screen's moves.
+func (l *List[T]) keepToPage() {
+	if len(l.rows) == 0 {
+		return
+	}
+	l.cursor = min(max(l.cursor, l.offset), l.offset+len(l.rows)-1)
+	l.remember(false)
 }

@@ -17,12 +17,10 @@ import (
 	"context"
 	"fmt"
 	"sort"
-	"strings"
 	"time"
 
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
-	"github.com/charmbracelet/x/ansi"
 
 	"github.com/chatdeck/chatdeck/ingest/actions"
 	"github.com/chatdeck/chatdeck/ingest/board"
@@ -82,6 +80,7 @@ type Model struct {
 	panes  []Pane
 	focus  int
 	header *header
+	kpi    *kpiBand
 	tabs   *tabBar
 	help   *keyHelp
 	prompt *prompt
@@ -94,6 +93,8 @@ type Model struct {
 	alerting map[string]bool // alerts currently raised
 	notice   string          // what the last read did to the selection
 	snap     snapshot
+	zoomed   bool // the focused pane alone, whatever the size
+	paused   bool // the screen's data frozen; the board goes on
 }
 
 // New returns the model.
@@ -117,6 +118,8 @@ func New(opt Options) Model {
 	}
 	m.header = &header{mode: opt.Mode, listen: opt.Listen}
 	m.header.Context = c
+	m.kpi = &kpiBand{}
+	m.kpi.Context = c
 	m.tabs = &tabBar{}
 	m.tabs.Context = c
 	h := newKeyHelp(c)
@@ -126,7 +129,8 @@ func New(opt Options) Model {
 	m.picker = &picker{}
 	m.picker.Context = c
 	c.Now = opt.Now()
-	m.resize(80, 24, 2)
+	m.panes[0].SetFocused(true)
+	m.resize(80, 24, 2, kpiRows(0)+1)
 	m.refresh()
 	return m
 }
@@ -181,19 +185,53 @@ func (m Model) waitChange() tea.Cmd {
 	}
 }
 
-// resize computes the layout for the size and the header's height, and
-// hands each component its part.
-func (m *Model) resize(w, h, headerRows int) {
-	m.lay = newLayout(w, h, headerRows)
-	l := m.lay
+// resize computes the layout for the size, the header's height and the
+// wall's band, and hands each component its part.
+func (m *Model) resize(w, h, headerRows, bandRows int) {
+	kind := kindFor(w, h, m.zoomed)
+	if bandRows <= 0 {
+		bandRows = m.kpi.bandRows()
+	}
+	m.header.compact = kind == layoutWall || m.zoomed
+	m.lay = newLayout(kind, w, h, headerRows, bandRows)
+	l := &m.lay
 	m.header.SetSize(w, l.headerRows)
+	m.kpi.SetSize(w, bandRows)
 	m.tabs.SetSize(w, 1)
 	m.help.SetSize(w, h)
 	m.prompt.SetSize(w, 1)
 	m.picker.SetSize(w, 1)
-	for _, p := range m.panes {
-		p.SetSize(w, l.paneH)
+	for i, p := range m.panes {
+		switch c := m.wallCell(i); {
+		case kind != layoutWall:
+			p.SetSize(l.pane.w, l.paneH)
+		case c >= 0:
+			p.SetSize(l.cells[c].w, l.cells[c].h-1)
+		default: // shown in the details cell when focused
+			p.SetSize(l.cells[3].w, l.cells[3].h-1)
+		}
 	}
+}
+
+// relayout lays the screen out again at its size (after a zoom, or a
+// change of the header's or the band's height).
+func (m *Model) relayout() {
+	m.resize(m.lay.width, m.lay.height, m.lay.headerRows, m.lay.band.h)
+}
+
+// wallCell is the wall's cell that always shows pane i, or -1.
+func (m *Model) wallCell(i int) int {
+	for c, id := range wallPanes {
+		if m.panes[i].ID() == id {
+			return c
+		}
+	}
+	return -1
+}
+
+// shown reports whether pane i is on screen in the layout.
+func (m *Model) shown(i int) bool {
+	return i == m.focus || (m.lay.kind == layoutWall && m.wallCell(i) >= 0)
 }
 
 // focused is the pane with the focus.
@@ -222,7 +260,7 @@ func (m *Model) paneByID(id string) int {
 func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	switch msg := msg.(type) {
 	case tea.WindowSizeMsg:
-		m.resize(max(msg.Width, 20), max(msg.Height, 8), m.lay.headerRows)
+		m.resize(max(msg.Width, 20), max(msg.Height, 8), m.lay.headerRows, m.lay.band.h)
 		m.refresh()
 		return m, nil
 	case tea.BackgroundColorMsg:
@@ -231,15 +269,21 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.help.SetDark(m.dark)
 		return m, nil
 	case tickMsg:
-		m.ctx.Now = m.opt.Now()
-		if m.flash != "" && m.ctx.Now.Sub(m.flashAt) > 6*time.Second {
+		if m.flash != "" && m.opt.Now().Sub(m.flashAt) > 6*time.Second {
 			m.flash = ""
 		}
+		if m.paused {
+			return m, m.tick()
+		}
+		m.ctx.Now = m.opt.Now()
 		m.refresh()
 		alert := m.checkAlerts()
 		m.sayNotice()
 		return m, tea.Batch(m.tick(), alert)
 	case changedMsg:
+		if m.paused {
+			return m, m.waitChange()
+		}
 		m.ctx.Now = m.opt.Now()
 		m.refresh()
 		alert := m.checkAlerts()
@@ -271,7 +315,7 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		} else {
 			m.setFlash("✓ refreshed", false)
 		}
-		m.refresh()
+		m.read()
 		return m, nil
 	case tea.MouseWheelMsg:
 		if handled, _ := m.focused().Update(msg); handled {
@@ -338,6 +382,14 @@ func (m Model) key(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 	case key.Matches(msg, k.Department):
 		m.cycleDepartment()
 		return m, nil
+	case key.Matches(msg, k.Zoom):
+		m.zoomed = !m.zoomed
+		m.relayout()
+		m.read()
+		return m, nil
+	case key.Matches(msg, k.Pause):
+		m.togglePause()
+		return m, nil
 	case key.Matches(msg, k.Refresh):
 		return m, m.doRefresh()
 	}
@@ -361,7 +413,7 @@ func (m Model) key(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 		m.setFlash("select a visitor in the Queue or Chats pane first", true)
 	case key.Matches(msg, k.Back) && m.ctx.Dept != "":
 		m.ctx.Dept = ""
-		m.refresh()
+		m.read()
 	}
 	return m, nil
 }
@@ -378,6 +430,7 @@ func (m *Model) do(do intent) tea.Cmd {
 			o.OpenChat(d.chat)
 		}
 		m.setFocus(i)
+		m.read() // what was asked for, even while paused
 	case focusPane:
 		if i := m.paneByID(d.id); i >= 0 {
 			m.setFocus(i)
@@ -426,7 +479,7 @@ func (m Model) promptKey(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 		} else {
 			f.SetFilter(m.prompt.Value())
 		}
-		m.refresh()
+		m.read()
 	case promptSearch:
 		if res == promptDone {
 			if s, ok := m.focused().(interface{ Search(string) intent }); ok {
@@ -442,85 +495,54 @@ func (m Model) promptKey(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 	return m, cmd
 }
 
-func (m *Model) startStatus(ag rowRef, status string) tea.Cmd {
-	if ag.Source != event.Comm100 {
-		m.setFlash(fmt.Sprintf("%s is a %s agent: only Comm100 statuses can be changed from here", ag.Label, ag.Source), true)
-		return nil
-	}
-	if m.opt.Actions == nil {
-		m.setFlash("no Comm100 API configured: status changes need COMM100_API_BASE and credentials", true)
-		return nil
-	}
-	if _, busy := m.ctx.Pending[ag.ID]; busy {
-		m.setFlash(ag.Label+" already has a change pending", true)
-		return nil
-	}
-	m.ctx.Pending[ag.ID] = status
-	m.setFlash(fmt.Sprintf("→ %s: %s…", ag.Label, status), false)
-	acts, ctx := m.opt.Actions, m.opt.Context
-	return func() tea.Msg {
-		c, cancel := context.WithTimeout(ctx, 30*time.Second)
-		defer cancel()
-		out, err := acts.SetAgentStatus(c, ag.ID, status)
-		return actionMsg{agent: ag.ID, label: ag.Label, status: status, out: out, err: err}
-	}
-}
-
-func (m Model) startTag(v rowRef, val string) tea.Cmd {
-	name, value, ok := strings.Cut(val, "=")
-	if !ok || strings.TrimSpace(name) == "" {
-		return func() tea.Msg { return tagMsg{label: v.Label, err: fmt.Errorf("want name=value, got %q", val)} }
-	}
-	acts, ctx := m.opt.Actions, m.opt.Context
-	return func() tea.Msg {
-		c, cancel := context.WithTimeout(ctx, 30*time.Second)
-		defer cancel()
-		_, err := acts.TagVisitor(c, v.ID, strings.TrimSpace(name), strings.TrimSpace(value))
-		return tagMsg{label: v.Label + " " + val, err: err}
-	}
-}
-
-func (m Model) doRefresh() tea.Cmd {
-	if m.opt.Refresh == nil {
-		return func() tea.Msg { return refreshMsg{} }
-	}
-	fn, ctx := m.opt.Refresh, m.opt.Context
-	return func() tea.Msg {
-		c, cancel := context.WithTimeout(ctx, 30*time.Second)
-		defer cancel()
-		return refreshMsg{err: fn(c)}
-	}
-}
-
-// refresh reads the board once for the frame: the headline numbers, the
-// focused pane's rows and every pane's count. Without a filter a pane asks
-// the board only for the rows on screen (O(rows shown), whatever the board
-// holds); nothing is sorted here: the board keeps its lists in order.
+// refresh reads the board once for the frame, unless the screen is
+// paused.
 func (m *Model) refresh() {
+	if m.paused {
+		m.freeze()
+		return
+	}
+	m.read()
+}
+
+// read reads the board once for the frame: the headline numbers, the
+// shown panes' rows and every pane's count (and, for the wall, the trends
+// and the departments). Without a filter a pane asks the board only for
+// the rows on screen (O(rows shown), whatever the board holds); nothing
+// is sorted here: the board keeps its lists in order.
+func (m *Model) read() {
 	if m.opt.Source == nil {
 		return
 	}
 	var s snapshot
 	m.header.snap = &s
+	m.kpi.snap = &s
 	m.header.conn, m.header.remote = m.connection()
+	wall := m.lay.kind == layoutWall
 	m.opt.Source.Read(func(b *board.Board) {
+		now := m.ctx.Now
 		s.cursor = b.Cursor()
-		s.metrics = b.Metrics(m.ctx.Now)
+		s.metrics = b.Metrics(now)
 		s.sources = b.Sources()
 		s.statusOptions = b.StatusOptions(event.Comm100)
 		for _, a := range b.AgentsOverCapacity() {
 			s.overCapacity = append(s.overCapacity, nameOr(a.Name, a.ID))
 		}
 		if m.ctx.Dept != "" {
-			s.dept = readDept(b, m.ctx.Now, m.ctx.Dept)
+			s.dept = readDept(b, now, m.ctx.Dept)
 		}
-		// The header wraps rather than drops numbers: the panes get what
-		// it leaves, before they read their pages.
-		if rows := m.header.Rows(m.lay.width); rows != m.lay.headerRows {
-			m.resize(m.lay.width, m.lay.height, rows)
+		if wall {
+			s.trend = b.Trend(now, trendSpan)
+			s.depts = m.kpi.depts.read(b, now, s.cursor)
+		}
+		// The header wraps rather than drops numbers, and the band grows
+		// with the departments: the panes get what they leave, before
+		// they read their pages.
+		if rows, band := m.header.Rows(m.lay.width), m.kpi.bandRows(); rows != m.lay.headerRows || (wall && band != m.lay.band.h) {
+			m.resize(m.lay.width, m.lay.height, rows, band)
 		}
 		for i, p := range m.panes {
-			p.Load(b, i == m.focus)
+			p.Load(b, m.shown(i) || m.paused)
 		}
 	})
 	s.polls = m.opt.Source.Polls()
@@ -568,90 +590,7 @@ func (m *Model) cycleDepartment() {
 	} else {
 		m.setFlash("department: "+next, false)
 	}
-	m.refresh()
-}
-
-// click focuses the tab, or selects the row, under the pointer.
-func (m *Model) click(msg tea.MouseClickMsg) {
-	l := m.lay
-	switch {
-	case msg.Y == l.tabsY:
-		if i := m.tabs.Hit(msg.X); i >= 0 {
-			m.setFocus(i)
-		}
-	case msg.Y >= l.paneY && msg.Y < l.paneY+l.paneH:
-		msg.Y -= l.paneY
-		if handled, _ := m.focused().Update(msg); handled {
-			m.refresh()
-		}
-	}
-}
-
-// View renders the screen.
-func (m Model) View() tea.View {
-	v := tea.NewView(m.Render())
-	v.AltScreen = true
-	v.MouseMode = tea.MouseModeCellMotion
-	v.WindowTitle = "chatdeck"
-	return v
-}
-
-// Render returns the screen's text (View's content), for tests.
-func (m Model) Render() string {
-	if m.showHelp {
-		return m.help.Screen(m.focused().Title()+" and everywhere", append(m.focused().FullHelp(), m.ctx.Keys.globalHelp()), m.serverLines())
-	}
-	l := m.lay
-	rows := make([]string, 0, l.height)
-	m.header.snap = &m.snap
-	rows = append(rows, m.header.Lines()...)
-	m.tabs.Layout(m.panes, m.focus, m.chips())
-	rows = append(rows, m.tabs.View())
-	body := strings.Split(m.focused().View(), "\n")
-	if m.header.remote && !m.header.conn.Connected {
-		// Stale, and unmistakably so: the rows greyed, while the clock goes on.
-		for i, r := range body {
-			body[i] = m.ctx.Theme.Dim.Render(ansi.Strip(r))
-		}
-	}
-	rows = append(rows, body...)
-	rows = append(rows, m.statusLine(), m.help.Footer(m.focused().ShortHelp(), m.ctx.Keys.globalShort()))
-	for i, r := range rows {
-		rows[i] = fit(r, l.width)
-	}
-	return strings.Join(rows, "\n")
-}
-
-// chips are the filters in force, shown after the tabs.
-func (m *Model) chips() []string {
-	var out []string
-	if m.ctx.Dept != "" {
-		chip := "dept: " + m.ctx.Dept
-		if _, ok := m.focused().(interface{ byDepartment() }); !ok {
-			chip += " (not applied here: " + strings.ToLower(m.focused().Title()) + " have no department)"
-		}
-		out = append(out, chip)
-	}
-	return append(out, m.focused().Chips()...)
-}
-
-func (m Model) serverLines() []string {
-	return serverLines(m.opt.Mode, m.opt.BaseURL, m.opt.TokenFile)
-}
-
-func (m Model) statusLine() string {
-	t := &m.ctx.Theme
-	switch {
-	case m.prompt.active:
-		return m.prompt.View()
-	case m.picker.active:
-		return m.picker.View()
-	case m.flash != "" && m.flashErr:
-		return t.FlashError.Render(m.flash)
-	case m.flash != "":
-		return t.Flash.Render(m.flash)
-	}
-	return t.Dim.Render(m.focused().Status())
+	m.read()
 }
 
 // connection returns the remote connection's state, when the source is a

@@ -77,36 +77,41 @@ func sec(n float64) time.Time { return t0.Add(time.Duration(n * float64(time.Sec
 // active chats, agents in three states, an offline message, an unknown payload.
 func seeded() *memSource {
 	s := newMemSource()
-	s.apply(
-		event.Event{Source: event.Comm100, Kind: event.AgentsSnapshot, ReceivedAt: sec(-600), SnapshotStatuses: []string{"Online", "Away", "Meeting"},
+	s.apply(seedEvents()...)
+	return s
+}
+
+// seedEvents are seeded's events, in time order.
+func seedEvents() []event.Event {
+	return []event.Event{
+		{Source: event.Comm100, Kind: event.AgentsSnapshot, ReceivedAt: sec(-600), SnapshotStatuses: []string{"Online", "Away", "Meeting"},
 			SnapshotAgents: []event.Agent{
 				{ID: "a-ann", Name: "Ann", Status: event.AgentOnline, StatusName: "Online", OngoingChats: 1},
 				{ID: "a-bob", Name: "Bob", Status: event.AgentAway, StatusName: "Meeting"},
 				{ID: "a-cy", Name: "Cy", Status: event.AgentOffline, StatusName: "Offline"},
 			}},
-		event.Event{Source: event.Comm100, Kind: event.ChatRequested, ChatID: "c1", ReceivedAt: sec(-95),
+		{Source: event.Comm100, Kind: event.ChatRequested, ChatID: "c1", ReceivedAt: sec(-95),
 			Visitor: &event.Visitor{ID: "v1", Name: "Priya"}, Department: &event.Department{Name: "Sales"},
 			Messages: []event.Message{{From: event.FromVisitor, Text: "Can I upgrade mid-cycle?"}}},
-		event.Event{Source: event.Chatlio, Kind: event.ChatRequested, ChatID: "c2", ReceivedAt: sec(-40),
+		{Source: event.Chatlio, Kind: event.ChatRequested, ChatID: "c2", ReceivedAt: sec(-40),
 			Visitor: &event.Visitor{ID: "v2", Name: "Jonas"}, Department: &event.Department{Name: "Billing"},
 			Messages: []event.Message{{From: event.FromVisitor, Text: "Invoice 2231 is wrong"}}},
-		event.Event{Source: event.JivoChat, Kind: event.ChatRequested, ChatID: "c3", ReceivedAt: sec(-5),
+		{Source: event.JivoChat, Kind: event.ChatRequested, ChatID: "c3", ReceivedAt: sec(-5),
 			Visitor: &event.Visitor{ID: "v3", Name: "Mei"}, Messages: []event.Message{{From: event.FromVisitor, Text: "hello?"}}},
-		event.Event{Source: event.Comm100, Kind: event.ChatStarted, ChatID: "c4", ReceivedAt: sec(-300),
+		{Source: event.Comm100, Kind: event.ChatStarted, ChatID: "c4", ReceivedAt: sec(-300),
 			Visitor: &event.Visitor{ID: "v4", Name: "Ana"}, Agents: []event.Agent{{ID: "a-ann"}}, Department: &event.Department{Name: "Support"}},
-		event.Event{Source: event.Comm100, Kind: event.ChatUpdated, ChatID: "c4", ReceivedAt: sec(-120),
+		{Source: event.Comm100, Kind: event.ChatUpdated, ChatID: "c4", ReceivedAt: sec(-120),
 			Messages: []event.Message{
 				{At: sec(-290), From: event.FromVisitor, Name: "Ana", Text: "My order is late"},
 				{At: sec(-250), From: event.FromAgent, Name: "Ann", Text: "Sorry to hear that, let me check the courier for you."},
 				{At: sec(-120), From: event.FromVisitor, Name: "Ana", Text: "Thanks!"},
 			}},
-		event.Event{Source: event.JivoChat, Kind: event.ChatAccepted, ChatID: "c5", ReceivedAt: sec(-60),
+		{Source: event.JivoChat, Kind: event.ChatAccepted, ChatID: "c5", ReceivedAt: sec(-60),
 			Visitor: &event.Visitor{ID: "v5", Name: "John"}, Agents: []event.Agent{{ID: "7", Name: "Thomas"}}},
-		event.Event{Source: event.Chatlio, Kind: event.OfflineMessage, ReceivedAt: sec(-30),
+		{Source: event.Chatlio, Kind: event.OfflineMessage, ReceivedAt: sec(-30),
 			Offline: &event.Offline{Name: "Bob Smith", Email: "bob@smith.com", Text: "I love your service!"}},
-		event.Event{Source: event.Comm100, Kind: event.Unrecognised, VendorEvent: "chat_rated_v9", ReceivedAt: sec(-20), Raw: []byte(`{"event":"chat_rated_v9"}`)},
-	)
-	return s
+		{Source: event.Comm100, Kind: event.Unrecognised, VendorEvent: "chat_rated_v9", ReceivedAt: sec(-20), Raw: []byte(`{"event":"chat_rated_v9"}`)},
+	}
 }
 
 func newModel(s Source, acts actions.Actions, w, h int) Model {
@@ -184,10 +189,23 @@ func golden(t *testing.T, name, got string) {
 	}
 }
 
+// TestGoldenScreens draws every pane focused in each layout: single at
+// 80x24 (seeded's board), side at 120x40 and the wall at 200x50 (seeded's
+// board after an hour of history, for the trends).
 func TestGoldenScreens(t *testing.T) {
-	for _, size := range []struct{ w, h int }{{80, 24}, {160, 40}} {
+	for _, size := range []struct {
+		w, h int
+		kind layoutKind
+	}{{80, 24, layoutSingle}, {120, 40, layoutSide}, {200, 50, layoutWall}} {
 		for i, pane := range []string{"queue", "agents", "chats", "transcript", "inbox"} {
-			m := newModel(seeded(), nil, size.w, size.h)
+			src := seeded()
+			if size.kind != layoutSingle {
+				src = withHistory()
+			}
+			m := newModel(src, nil, size.w, size.h)
+			if m.lay.kind != size.kind {
+				t.Fatalf("%dx%d is laid out %s, want %s", size.w, size.h, m.lay.kind, size.kind)
+			}
 			if pane == "transcript" {
 				m = press(m, "3", "j", "enter")
 			} else {
@@ -210,7 +228,7 @@ func TestGoldenScreens(t *testing.T) {
 
 func TestQueueShowsLongestWaitFirstWithNumbers(t *testing.T) {
 	s := screen(newModel(seeded(), nil, 120, 30))
-	for _, want := range []string{"Queue 3", "Wait 1m35s", "Active 2", "Agents 1/1/4", "1m35s   comm100  Priya", "40s     chatlio  Jonas", "5s      jivochat Mei", "14:00:00"} {
+	for _, want := range []string{"Queue 3", "Wait 1m35s", "Active 2", "Agents 1/1/4", "1m35s!! comm100  Priya", "40s!    chatlio  Jonas", "5s      jivochat Mei", "14:00:00"} {
 		if !strings.Contains(s, want) {
 			t.Errorf("screen lacks %q:\n%s", want, s)
 		}
@@ -482,7 +500,7 @@ func TestHelpSaysWhereTheServerIs(t *testing.T) {
 		{"live", "", "", nil, []string{"API ", "token "}},
 	} {
 		m := New(Options{Source: seeded(), Mode: c.mode, BaseURL: c.url, TokenFile: c.file, Now: func() time.Time { return t0 }})
-		m.resize(140, 40, 2)
+		m.resize(140, 40, 2, 0)
 		s := screen(press(m, "?"))
 		if !strings.Contains(s, "chatdeck keys") {
 			t.Fatalf("%s: ? shows no help:\n%s", c.mode, s)
@@ -500,7 +518,7 @@ func TestHelpSaysWhereTheServerIs(t *testing.T) {
 	}
 	// However short the screen, the server lines stay on it.
 	m := New(Options{Source: seeded(), Mode: "demo", BaseURL: "http://127.0.0.1:8765", TokenFile: "/t", Now: func() time.Time { return t0 }})
-	m.resize(80, 12, 2)
+	m.resize(80, 12, 2, 0)
 	if s := screen(press(m, "?")); !strings.Contains(s, "token    /t") || strings.Count(s, "\n") != 11 {
 		t.Errorf("12-line help: no token line or not 12 lines:\n%s", s)
 	}

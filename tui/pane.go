@@ -19,8 +19,9 @@ type Pane interface {
 	// Title is the tab's label.
 	Title() string
 	// Load copies the rows the pane shows from the board, within the
-	// root's one read of the frame. focused is false for panes only
-	// counted (their tab shows Count).
+	// root's one read of the frame. focused (shown) is false for panes
+	// not on screen in the layout, only counted (their tab shows Count);
+	// the wall shows several panes at once, the focused one among them.
 	Load(b *board.Board, focused bool)
 	// Count is the number shown on the pane's tab; ok is false for none.
 	Count() (n int, ok bool)

@@ -16,8 +16,9 @@ import (
 // queuePane is the waiting visitors, longest wait first.
 type queuePane struct {
 	List[board.QueueEntry]
-	filter string
-	count  int
+	filter  string
+	count   int
+	preview chatPreview // the selected visitor's chat, for Detail
 }
 
 func newQueuePane(c *Context) Pane {
@@ -30,7 +31,8 @@ func newQueuePane(c *Context) Pane {
 	p.Columns = []Column[board.QueueEntry]{
 		{Title: "WAIT", Width: 8, Cell: func(e *board.QueueEntry) Cell {
 			w := p.queueWait(e)
-			return Cell{Text: dur(w), Style: p.waitStyle(w)}
+			lv := waitLevel(p.Alerts, w)
+			return Cell{Text: dur(w) + lv.mark(), Style: p.levelStyle(lv)}
 		}, Desc: true, Cmp: func(a, b *board.QueueEntry) int {
 			return b.WaitingSince.Compare(a.WaitingSince) // the longer wait, the earlier start
 		}},
@@ -51,12 +53,12 @@ func newQueuePane(c *Context) Pane {
 	return p
 }
 
-func (p *queuePane) waitStyle(wait time.Duration) *lipgloss.Style {
-	a := p.Alerts
-	switch {
-	case a.WaitAlert > 0 && wait >= a.WaitAlert:
+// levelStyle is the wait's style: its colour (its mark is in the text).
+func (p *queuePane) levelStyle(lv level) *lipgloss.Style {
+	switch lv {
+	case levelAlert:
 		return &p.Theme.Alert
-	case a.WaitWarn > 0 && wait >= a.WaitWarn:
+	case levelWarn:
 		return &p.Theme.Warn
 	}
 	return &p.Theme.OK
@@ -97,6 +99,10 @@ func (p *queuePane) Load(b *board.Board, focused bool) {
 		p.count = p.Total()
 	} else {
 		p.count, _ = fetch(0, 0)
+	}
+	p.preview.ok = false
+	if e, ok := p.Selected(); ok && focused {
+		p.preview.load(b, e.Source, e.ChatID)
 	}
 }
 

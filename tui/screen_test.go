@@ -129,7 +129,7 @@ func TestDepartmentFilterNarrowsNumbers(t *testing.T) {
 	m := newModel(seeded(), nil, 160, 30)
 	m = press(m, "d") // Billing, the first in order
 	s := screen(m)
-	for _, want := range []string{"Billing: Queue 1  Wait 40s  Active 0", "│ all departments: SL", " 1 Queue 1 ", " 3 Chats 1 ", "dept: Billing"} {
+	for _, want := range []string{"Billing: Queue 1  Wait 40s!  Active 0", "│ all departments: SL", " 1 Queue 1 ", " 3 Chats 1 ", "dept: Billing"} {
 		if !strings.Contains(s, want) {
 			t.Errorf("screen lacks %q:\n%s", want, s)
 		}

@@ -187,13 +187,13 @@ func TestSortedQueueWaitsRunWithTheClock(t *testing.T) {
 	m := New(Options{Source: s, Mode: "demo", Now: func() time.Time { return now }})
 	next, _ := m.Update(tea.WindowSizeMsg{Width: 100, Height: 24})
 	m = press(next.(Model), "S", "S") // by source
-	if got := paneLines(m)[1]; !strings.HasPrefix(got, "40s     chatlio  Jonas") {
+	if got := paneLines(m)[1]; !strings.HasPrefix(got, "40s!    chatlio  Jonas") {
 		t.Fatalf("first row %q", got)
 	}
 	now = t0.Add(5 * time.Second)
 	next, _ = m.Update(tickMsg(now))
 	m = next.(Model)
-	if got := paneLines(m)[1]; !strings.HasPrefix(got, "45s     chatlio  Jonas") {
+	if got := paneLines(m)[1]; !strings.HasPrefix(got, "45s!    chatlio  Jonas") {
 		t.Errorf("after 5 s the first row is %q, want Jonas at 45s", got)
 	}
 }

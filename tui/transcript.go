@@ -20,6 +20,18 @@ type line struct {
 	from event.Sender
 }
 
+// styled is the line in its speaker's style: agents in the info colour,
+// the system dimmed.
+func (l line) styled(t *Theme) string {
+	switch l.from {
+	case event.FromAgent:
+		return t.Info.Render(l.text)
+	case event.FromSystem:
+		return t.Dim.Render(l.text)
+	}
+	return l.text
+}
+
 // transcriptPane is the open chat, every line with its time and speaker,
 // scrollable and searchable.
 type transcriptPane struct {
@@ -213,13 +225,7 @@ func (p *transcriptPane) View() string {
 	q := strings.ToLower(p.search)
 	end := min(p.top+p.bodyHeight(), len(p.lines))
 	for _, l := range p.lines[min(p.top, end):end] {
-		s := l.text
-		switch l.from {
-		case event.FromAgent:
-			s = t.Info.Render(s)
-		case event.FromSystem:
-			s = t.Dim.Render(s)
-		}
+		s := l.styled(t)
 		if q != "" && strings.Contains(strings.ToLower(l.text), q) {
 			s = t.Selected.Render(l.text)
 		}
