@@ -27,8 +27,8 @@ type Config struct {
 	// OpenJournal opens the journal; nil: the SQLite journal at
 	// Journal.Path (journal.Open).
 	OpenJournal OpenJournal
-	Board   board.Config
-	Logger  *slog.Logger
+	Board       board.Config
+	Logger      *slog.Logger
 	// ObserveCommit, if set, is told how long each Ingest waited for its
 	// durable commit.
 	ObserveCommit func(time.Duration)
