@@ -32,6 +32,10 @@ type Entry struct {
 	Payload    []byte
 	// MsgID is the Nats-Msg-Id it was published with ("" for none).
 	MsgID string
+	// Latest says a follower is to drop it if it repeats the latest record
+	// of its Subject (journal.DedupeLatest): such kinds legitimately
+	// repeat, so they carry no MsgID and each follower decides alike.
+	Latest bool
 }
 
 // The headers that carry an Entry's fields beside its payload.
@@ -41,6 +45,7 @@ const (
 	hdrKind       = "Chatdeck-Kind"
 	hdrHint       = "Chatdeck-Hint"
 	hdrSubject    = "Chatdeck-Subject"
+	hdrDedupe     = "Chatdeck-Dedupe" // "latest" when Entry.Latest
 )
 
 // JournalConfig configures the replicated journal's stream. Zero values
@@ -207,6 +212,9 @@ func (j *Journal) Publish(ctx context.Context, e Entry, msgID string) (seq int64
 	if e.Subject != "" {
 		m.Header.Set(hdrSubject, e.Subject)
 	}
+	if e.Latest {
+		m.Header.Set(hdrDedupe, "latest")
+	}
 	opts := []jetstream.PublishOpt{jetstream.WithExpectStream(j.cfg.Stream)}
 	if msgID != "" {
 		opts = append(opts, jetstream.WithMsgID(msgID))
@@ -324,6 +332,7 @@ func entry(m jetstream.Msg) (Entry, error) {
 		Hint:    h.Get(hdrHint),
 		Subject: h.Get(hdrSubject),
 		MsgID:   h.Get(jetstream.MsgIDHeader),
+		Latest:  h.Get(hdrDedupe) == "latest",
 		Payload: m.Data(),
 	}
 	if e.Payload == nil {
@@ -348,3 +357,20 @@ func (j *Journal) LastSeq(ctx context.Context) (int64, error) {
 	}
 	return int64(s.CachedInfo().State.LastSeq), nil
 }
+
+// Status is the stream's last sequence and its leader ("" while it has
+// none: nothing can be committed).
+func (j *Journal) Status(ctx context.Context) (lastSeq int64, leader string, err error) {
+	s, err := j.js.Stream(ctx, j.cfg.Stream)
+	if err != nil {
+		return 0, "", fmt.Errorf("cluster: stream %s info: %w", j.cfg.Stream, err)
+	}
+	info := s.CachedInfo()
+	if info.Cluster != nil {
+		leader = info.Cluster.Leader
+	}
+	return int64(info.State.LastSeq), leader, nil
+}
+
+// PublishTimeout is how long a Publish waits for the quorum.
+func (j *Journal) PublishTimeout() time.Duration { return j.cfg.PublishTimeout }
