@@ -358,19 +358,36 @@ func (j *Journal) LastSeq(ctx context.Context) (int64, error) {
 	return int64(s.CachedInfo().State.LastSeq), nil
 }
 
-// Status is the stream's last sequence and its leader ("" while it has
-// none: nothing can be committed).
+// Status is the stream's last sequence and its leader, "" when the
+// stream cannot commit now: it has no leader, or its leader sees fewer
+// replicas than a quorum (itself included) online and heard from within
+// replicaSilence. (A leader cut off from the others goes on calling itself
+// leader for a while.)
 func (j *Journal) Status(ctx context.Context) (lastSeq int64, leader string, err error) {
 	s, err := j.js.Stream(ctx, j.cfg.Stream)
 	if err != nil {
 		return 0, "", fmt.Errorf("cluster: stream %s info: %w", j.cfg.Stream, err)
 	}
 	info := s.CachedInfo()
-	if info.Cluster != nil {
-		leader = info.Cluster.Leader
+	if ci := info.Cluster; ci != nil && ci.Leader != "" {
+		live := 1
+		for _, r := range ci.Replicas {
+			if !r.Offline && r.Active < replicaSilence {
+				live++
+			}
+		}
+		if live >= (len(ci.Replicas)+1)/2+1 {
+			leader = ci.Leader
+		}
+	} else if info.Cluster == nil {
+		leader = "(single server)"
 	}
 	return int64(info.State.LastSeq), leader, nil
 }
+
+// replicaSilence is how long a replica may go unheard before Status stops
+// counting it: Raft heartbeats come every second.
+const replicaSilence = 5 * time.Second
 
 // PublishTimeout is how long a Publish waits for the quorum.
 func (j *Journal) PublishTimeout() time.Duration { return j.cfg.PublishTimeout }
