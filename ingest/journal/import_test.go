@@ -37,7 +37,7 @@ func TestImportAtGivenSeqs(t *testing.T) {
 		rec(3, "", `{"a":1}`),
 		rec(4, "agent:1", `{"s":"away"}`),
 		rec(7, "agent:1", `{"s":"away"}`), // repeats 4
-		rec(8, "", `{"a":1}`),            // a content repeat: stored
+		rec(8, "", `{"a":1}`),             // a content repeat: stored
 		rec(9, "agent:1", `{"s":"online"}`),
 	}, []Dedupe{DedupeContent, DedupeLatest, DedupeLatest, DedupeContent, DedupeLatest})
 	if err != nil {
