@@ -90,6 +90,7 @@ const (
 	defaultPublishTimeout = 5 * time.Second
 	defaultHeartbeat      = time.Second
 	setupRetry            = 250 * time.Millisecond
+	setupAttempt          = 2 * time.Second
 )
 
 // Journal is the replicated journal: one JetStream stream. Its methods are
@@ -161,7 +162,9 @@ func OpenJournal(ctx context.Context, n *Node, cfg JournalConfig) (*Journal, err
 // once it has elected its leader.
 func retry(ctx context.Context, fn func(context.Context) error) error {
 	for {
-		rctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		// Short attempts: while the cluster forms a request often gets no
+		// answer at all, and waiting long for it only delays the next.
+		rctx, cancel := context.WithTimeout(ctx, setupAttempt)
 		err := fn(rctx)
 		cancel()
 		if err == nil {
@@ -388,6 +391,27 @@ func (j *Journal) Status(ctx context.Context) (lastSeq int64, leader string, err
 // replicaSilence is how long a replica may go unheard before Status stops
 // counting it: Raft heartbeats come every second.
 const replicaSilence = 5 * time.Second
+
+// Peers are the names of the servers holding the stream's replicas, its
+// leader first.
+func (j *Journal) Peers(ctx context.Context) ([]string, error) {
+	s, err := j.js.Stream(ctx, j.cfg.Stream)
+	if err != nil {
+		return nil, fmt.Errorf("cluster: stream %s info: %w", j.cfg.Stream, err)
+	}
+	ci := s.CachedInfo().Cluster
+	if ci == nil {
+		return []string{}, nil
+	}
+	out := []string{}
+	if ci.Leader != "" {
+		out = append(out, ci.Leader)
+	}
+	for _, r := range ci.Replicas {
+		out = append(out, r.Name)
+	}
+	return out, nil
+}
 
 // PublishTimeout is how long a Publish waits for the quorum.
 func (j *Journal) PublishTimeout() time.Duration { return j.cfg.PublishTimeout }
