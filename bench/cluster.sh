@@ -83,7 +83,7 @@ for run in $(seq "$RUNS"); do
     -after 5s -duration 25s)
   echo "run $run failover (SIGKILL of the stream leader n$leader): $fo"
   stalls+=("$(field "$fo" stall_ms)")
-  for pid in "${NODE_PIDS[@]}"; do stop "$pid"; done
+  for pid in "${NODE_PIDS[@]}"; do stop "$pid"; done 2>/dev/null
 done
 
 printf 'median single node at -c%s: %.0f req/s, p99 %.2f ms\n' "$CONNS" "$(med "${single_rps[@]}")" \

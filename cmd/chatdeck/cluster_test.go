@@ -198,7 +198,9 @@ func (c *testCluster) checkJournals(loads ...*load) {
 //   - the killed node restarts, catches up and holds the same journal;
 //   - the poller's node is killed under load: the lease moves to another
 //     node within its TTL, two nodes never polling at once, and again
-//     nothing acknowledged is lost.
+//     nothing acknowledged is lost; the cluster gauges are in /metrics;
+//   - with two of three down a webhook is answered 503 with Retry-After,
+//     and /healthz is unhealthy with stream_ok false.
 func TestClusterOfThreeBinaries(t *testing.T) {
 	api := comm100test.New(comm100test.Options{})
 	t.Cleanup(api.Close)
@@ -319,7 +321,34 @@ func TestClusterOfThreeBinaries(t *testing.T) {
 	l2.stopLoad()
 	c.settled()
 	c.checkJournals(l1, l2)
+	now, _ := c.which(func(h clusterHealth) bool { return h.Poller })
 	for _, i := range c.live() {
-		c.procs[i].stop(t)
+		m := do(http.DefaultClient, "GET", "http://"+c.procs[i].addr+"/metrics", "", "", nil)
+		held := "chatdeck_cluster_lease_held 0"
+		if i == now {
+			held = "chatdeck_cluster_lease_held 1"
+		}
+		if !contains(string(m.body), "chatdeck_cluster_stream_lag 0", "chatdeck_cluster_stream_ok 1", held) {
+			t.Errorf("node %d's /metrics lacks the cluster gauges (lag 0, stream ok, %q)", i, held)
+		}
 	}
+
+	// Two of three down: no quorum. A webhook is answered 503 with
+	// Retry-After and a JSON body, never 2xx, and /healthz says so.
+	live := c.live()
+	c.procs[live[0]].stop(t)
+	c.procs[live[0]] = nil
+	last := live[1]
+	start := time.Now()
+	a = postWebhook(http.DefaultClient, "http://"+c.procs[last].addr, "tok", chatRequestBody("no-quorum"))
+	if a.status != http.StatusServiceUnavailable || a.header.Get("Retry-After") == "" || a.json()["error"] == nil {
+		t.Errorf("a webhook without quorum: %v (Retry-After %q), want 503 with Retry-After and a JSON error",
+			a, a.header.Get("Retry-After"))
+	}
+	t.Logf("without quorum a webhook was answered %d in %v", a.status, time.Since(start).Round(time.Millisecond))
+	waitUntil(t, 15*time.Second, "/healthz unhealthy without quorum", func() (bool, string) {
+		h, status := c.health(last)
+		return status == http.StatusServiceUnavailable && !h.StreamOK, fmt.Sprintf("%d %+v", status, h)
+	})
+	c.procs[last].stop(t)
 }
