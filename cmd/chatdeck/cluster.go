@@ -46,8 +46,8 @@ func clusterSettings(c ClusterConfig, log *slog.Logger) (cfg cluster.Config, on 
 	if strings.ContainsAny(c.Node, " .*>\t") {
 		return bad("--node %q: no spaces, dots or wildcards", c.Node)
 	}
-	if c.LeaseTTL < time.Second {
-		return bad("--cluster-lease-ttl %v: at least 1s", c.LeaseTTL)
+	if c.LeaseTTL < cluster.MinLeaseTTL {
+		return bad("--cluster-lease-ttl %v: at least %v", c.LeaseTTL, cluster.MinLeaseTTL)
 	}
 	cfg = cluster.Config{NATSURL: c.NATSURL, ClusterName: c.Name, Node: c.Node, ClusterListen: c.Listen, Dir: c.Dir, Logger: log}
 	if c.NATSURL != "" {

@@ -21,8 +21,10 @@ import (
 )
 
 // testLeaseTTL is the poller's lease in the cluster tests: above the
-// cluster's election time, short enough to wait for.
-const testLeaseTTL = 6 * time.Second
+// cluster's election time (a SIGKILL may take the lease bucket's leader
+// with the holder, and the key expires only under a new one), short
+// enough to wait for.
+const testLeaseTTL = 10 * time.Second
 
 // testCluster is three `chatdeck serve` processes in cluster mode on
 // loopback, each with its own state directory (kept across a restart).

@@ -80,7 +80,7 @@ func TestClusterConfig(t *testing.T) {
 		{[]string{"--node", "a", "--cluster-name", "x", "--cluster-listen", ":6222", "--cluster-peers", "h1:6222,h2"}, `"h2"`},
 		{[]string{"--node", "a.b", "--nats-url", "nats://h:4222"}, `--node "a.b"`},
 		{[]string{"--node", "a", "--cluster-name", "x y", "--cluster-listen", ":6222", "--cluster-peers", "h:1"}, `--cluster-name "x y"`},
-		{[]string{"--node", "a", "--nats-url", "nats://h:4222", "--cluster-lease-ttl", "500ms"}, "--cluster-lease-ttl"},
+		{[]string{"--node", "a", "--nats-url", "nats://h:4222", "--cluster-lease-ttl", "3s"}, "--cluster-lease-ttl"},
 	}
 	for _, b := range bad {
 		cfg, err := load(b.args)
