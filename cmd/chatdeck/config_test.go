@@ -178,7 +178,7 @@ func TestSecurityConfig(t *testing.T) {
 func TestEachCommandItsOwnFlags(t *testing.T) {
 	root := newRoot()
 	cases := map[string]struct{ has, hasNot []string }{
-		"run":      {[]string{"listen", "db", "comm100-api", "bell", "sl-target", "token"}, []string{"cluster-name", "node", "nats-url"}},
+		"run": {[]string{"listen", "db", "comm100-api", "bell", "sl-target", "token"}, []string{"cluster-name", "node", "nats-url"}},
 		"serve": {[]string{"listen", "db", "comm100-api", "sl-target", "retention-age", "cluster-name", "node", "cluster-listen",
 			"cluster-peers", "cluster-dir", "nats-url", "cluster-lease-ttl"}, []string{"bell"}},
 		"demo":     {[]string{"listen", "db", "bell", "sl-target"}, []string{"comm100-api"}},
