@@ -119,8 +119,11 @@ func (c *clusterNode) openJournal(log *slog.Logger) hub.OpenJournal {
 	}
 }
 
-// health is the cluster block of /healthz.
+// health is the cluster block of /healthz, within 2 s (a stream without
+// a leader does not answer).
 func (c *clusterNode) health(ctx context.Context) *listener.ClusterHealth {
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
 	h := &listener.ClusterHealth{Node: c.node.Name(), Peers: []string{}}
 	if peers, err := c.stream.Peers(ctx); err == nil {
 		h.Peers = peers
