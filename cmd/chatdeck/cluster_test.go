@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"maps"
 	"net/http"
+	"os"
 	"slices"
 	"strings"
 	"syscall"
@@ -35,6 +36,7 @@ type testCluster struct {
 	listen []string
 	states []string
 	procs  []*proc // nil while down
+	all    []*proc // every process started, for their logs
 }
 
 func startTestCluster(t *testing.T, env []string) *testCluster {
@@ -45,6 +47,22 @@ func startTestCluster(t *testing.T, env []string) *testCluster {
 		c.states = append(c.states, t.TempDir())
 	}
 	c.peers = strings.Join(c.listen, ",")
+	// On failure (or with CHATDECK_TEST_CLUSTER_LOGS set) the nodes'
+	// warnings and errors are shown.
+	t.Cleanup(func() {
+		if !t.Failed() && os.Getenv("CHATDECK_TEST_CLUSTER_LOGS") == "" {
+			return
+		}
+		for k, p := range c.all {
+			var lines []string
+			for _, l := range strings.Split(p.logs.String(), "\n") {
+				if contains(l, `"level":"WARN"`) && !contains(l, "Route") || contains(l, `"level":"ERROR"`) || contains(l, "clusterjournal") {
+					lines = append(lines, l)
+				}
+			}
+			t.Logf("process %d's warnings and errors (last 40):\n%s", k, strings.Join(lines[max(len(lines)-40, 0):], "\n"))
+		}
+	})
 	for i := range 3 {
 		c.procs[i] = c.spawn(i)
 	}
@@ -55,9 +73,11 @@ func startTestCluster(t *testing.T, env []string) *testCluster {
 }
 
 func (c *testCluster) spawn(i int) *proc {
-	return spawnServe(c.t, c.states[i], c.env, "--webhook-rate", "0", "--cluster-name", "chatdeck-test",
+	p := spawnServe(c.t, c.states[i], c.env, "--webhook-rate", "0", "--cluster-name", "chatdeck-test",
 		"--node", fmt.Sprintf("n%d", i), "--cluster-listen", c.listen[i], "--cluster-peers", c.peers,
 		"--cluster-lease-ttl", testLeaseTTL.String())
+	c.all = append(c.all, p)
+	return p
 }
 
 // restart starts node i again as itself and waits until it serves.

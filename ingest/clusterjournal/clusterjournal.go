@@ -207,15 +207,20 @@ func (j *Journal) follow(ctx context.Context, until int64) error {
 	defer cancel()
 	wg.Go(func() {
 		for ctx.Err() == nil {
-			err := j.stream.Follow(ctx, after, func(e cluster.Entry) error {
+			fctx, restart := context.WithCancel(ctx)
+			var watching sync.WaitGroup
+			watching.Go(func() { j.watch(fctx, restart, func() int { return len(entries) }) })
+			err := j.stream.Follow(fctx, after, func(e cluster.Entry) error {
 				select {
 				case entries <- e:
 					after = e.Seq
 					return nil
-				case <-ctx.Done():
-					return ctx.Err()
+				case <-fctx.Done():
+					return fctx.Err()
 				}
 			})
+			restart()
+			watching.Wait()
 			if ctx.Err() != nil {
 				return
 			}
@@ -248,6 +253,40 @@ func (j *Journal) follow(ctx context.Context, until int64) error {
 		}
 		if err := j.store(ctx, batch); err != nil {
 			return err
+		}
+	}
+}
+
+// stallCheck is how often the follower's progress is checked.
+const stallCheck = 3 * time.Second
+
+// watch restarts a Follow that has stopped delivering: when the copy has
+// not moved for a stallCheck, nothing it was handed waits to be stored,
+// and the stream holds more. The ordered consumer is meant to repair
+// itself after a stream leader's death, but one can be left waiting on a
+// consumer that is gone; a new one from the copy's cursor costs nothing.
+func (j *Journal) watch(ctx context.Context, restart context.CancelFunc, queued func() int) {
+	t := time.NewTicker(stallCheck)
+	defer t.Stop()
+	seen := j.Applied()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		now := j.Applied()
+		if now != seen || queued() > 0 {
+			seen = now
+			continue
+		}
+		sctx, cancel := context.WithTimeout(ctx, time.Second)
+		last, leader, err := j.stream.Status(sctx)
+		cancel()
+		if err == nil && leader != "" && last > now {
+			j.log.Warn("clusterjournal: the stream's follower stalled, restarting it", "applied", now, "stream_last", last)
+			restart()
+			return
 		}
 	}
 }
