@@ -263,8 +263,9 @@ const stallCheck = 3 * time.Second
 // watch restarts a Follow that has stopped delivering: when the copy has
 // not moved for a stallCheck, nothing it was handed waits to be stored,
 // and the stream holds more. The ordered consumer is meant to repair
-// itself after a stream leader's death, but one can be left waiting on a
-// consumer that is gone; a new one from the copy's cursor costs nothing.
+// itself after a stream leader's death, but nats.go can leave it waiting
+// (a "leadership change" answer resets its pending count without sending
+// a new pull request); a new one from the copy's cursor costs nothing.
 func (j *Journal) watch(ctx context.Context, restart context.CancelFunc, queued func() int) {
 	t := time.NewTicker(stallCheck)
 	defer t.Stop()
