@@ -145,7 +145,8 @@ type Health struct {
 type ClusterHealth struct {
 	// Node is this node's name.
 	Node string `json:"node"`
-	// Peers are the names of the servers of the cluster this node sees.
+	// Peers are the names of the servers holding the journal's stream,
+	// its leader first.
 	Peers []string `json:"peers"`
 	// StreamOK says the journal's stream can commit (it has a leader
 	// with a quorum).
