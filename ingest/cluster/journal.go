@@ -91,6 +91,10 @@ const (
 	defaultHeartbeat      = time.Second
 	setupRetry            = 250 * time.Millisecond
 	setupAttempt          = 2 * time.Second
+	// errCodeNoPeers is JetStream's "no suitable peers for placement":
+	// while the cluster forms, its meta leader may know fewer servers than
+	// the replicas asked for (a 400 that goes once the others have joined).
+	errCodeNoPeers jetstream.ErrorCode = 10005
 )
 
 // Journal is the replicated journal: one JetStream stream. Its methods are
@@ -171,7 +175,7 @@ func retry(ctx context.Context, fn func(context.Context) error) error {
 			return nil
 		}
 		var apiErr *jetstream.APIError
-		if errors.As(err, &apiErr) && apiErr.Code >= 400 && apiErr.Code < 500 {
+		if errors.As(err, &apiErr) && apiErr.Code >= 400 && apiErr.Code < 500 && apiErr.ErrorCode != errCodeNoPeers {
 			return err // a refusal, not a cluster still forming
 		}
 		if serr := sleep(ctx, setupRetry); serr != nil {

@@ -218,11 +218,16 @@ func TestThreeNodesHoldTheSameJournalAndBoard(t *testing.T) {
 				id := fmt.Sprintf("w%d-%d", i, k)
 				res, err := n.ingest(ctx, chatRequest(id))
 				if err != nil {
-					if i == 2 {
-						return // stopped under us: not acknowledged
+					// Not acknowledged (a 503 to the vendor, who retries):
+					// node 2 closed under its appends, or a node's copy
+					// was slow to follow a new stream leader.
+					if !errors.Is(err, journal.ErrUnavailable) && !errors.Is(err, journal.ErrClosed) {
+						t.Errorf("node %d ingest with node 2 stopping: %v, want ErrUnavailable", i, err)
 					}
-					t.Errorf("node %d ingest with node 2 stopping: %v", i, err)
-					return
+					if i == 2 {
+						return
+					}
+					continue
 				}
 				mu.Lock()
 				acked[id] = res.Seq
@@ -237,7 +242,14 @@ func TestThreeNodesHoldTheSameJournalAndBoard(t *testing.T) {
 	})
 	nodes[2].close(t)
 	c.StopNode(2)
-	time.Sleep(300 * time.Millisecond)
+	mu.Lock()
+	before := len(acked)
+	mu.Unlock()
+	clustertest.WaitFor(t, 20*time.Second, "nodes 0 and 1 acknowledging with node 2 down", func() (bool, string) {
+		mu.Lock()
+		defer mu.Unlock()
+		return len(acked) >= before+30, fmt.Sprint(len(acked) - before)
+	})
 	close(stop)
 	load.Wait()
 	nodes[2] = openNode(t, c.StartNode(2), nodes[2].db)
