@@ -9,11 +9,12 @@
 #   replay   start-up on a journal of 1,000,000 events
 #   report   chatdeck report over a journal of 1,000,000 events
 #   idle     the dashboard's CPU when nothing happens
+#   cluster  three cluster nodes vs one node under wrk, and the failover stall
 # Each script also runs alone, and takes its settings from the environment
 # (RUNS, DURATION, ...: see its header). Run on an otherwise idle machine.
 set -euo pipefail
 cd "$(dirname "$0")"
-for b in ${BENCHES:-gobench ingest latency fanout replay report idle}; do
+for b in ${BENCHES:-gobench ingest latency fanout replay report idle cluster}; do
   echo "=== $b"
   ./"$b".sh
   echo

@@ -12,6 +12,11 @@
 //	loadgen watch -url URL -token T -clients N -duration D
 //	    keeps N stream clients connected for D and counts what they got:
 //	    the ingest benchmark runs one, so that fan-out is part of the load.
+//	loadgen failover -urls URL,URL,URL -token T -kill PID -after 5s -duration 30s
+//	    posts unique webhooks to a cluster's nodes (moving to the next
+//	    node when one fails, as a load balancer would), kills PID with
+//	    SIGKILL after -after, and reports the stall: from the kill to the
+//	    first 2xx to a webhook sent after it.
 //	loadgen fsync -dir DIR -bytes 4096 -n 300
 //	    times an append + fsync in DIR n times: the disk's floor under one
 //	    journal commit, from which the ingest benchmark prints its ceiling.
@@ -25,6 +30,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
@@ -42,7 +48,7 @@ func main() {
 
 func run(ctx context.Context, args []string, out io.Writer) error {
 	if len(args) == 0 {
-		return errors.New("usage: loadgen wrk-script|stream|watch|fsync [flags]")
+		return errors.New("usage: loadgen wrk-script|stream|watch|failover|fsync [flags]")
 	}
 	switch args[0] {
 	case "wrk-script":
@@ -96,6 +102,22 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 			return err
 		}
 		return watch(ctx, *base, *token, *clients, *duration, out)
+	case "failover":
+		fs := flag.NewFlagSet("failover", flag.ContinueOnError)
+		var o failoverOptions
+		urls := fs.String("urls", "", "the nodes, comma-separated")
+		fs.StringVar(&o.token, "token", "", "the nodes' token")
+		fs.IntVar(&o.workers, "workers", 16, "concurrent posts")
+		fs.IntVar(&o.kill, "kill", 0, "the pid to SIGKILL")
+		fs.DurationVar(&o.after, "after", 5*time.Second, "when to kill it")
+		fs.DurationVar(&o.duration, "duration", 30*time.Second, "how long to post in all")
+		if err := fs.Parse(args[1:]); err != nil {
+			return err
+		}
+		if *urls != "" {
+			o.urls = strings.Split(*urls, ",")
+		}
+		return failover(ctx, o, out)
 	case "fsync":
 		fs := flag.NewFlagSet("fsync", flag.ContinueOnError)
 		dir := fs.String("dir", os.TempDir(), "a directory on the journal's disk")

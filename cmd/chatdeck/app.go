@@ -17,6 +17,7 @@ import (
 	"github.com/chatdeck/chatdeck/ingest/board"
 	"github.com/chatdeck/chatdeck/ingest/hub"
 	"github.com/chatdeck/chatdeck/ingest/journal"
+	"github.com/chatdeck/chatdeck/ingest/leader"
 	"github.com/chatdeck/chatdeck/ingest/listener"
 	"github.com/chatdeck/chatdeck/ingest/poller"
 	"github.com/chatdeck/chatdeck/ingest/stream"
@@ -37,6 +38,7 @@ type app struct {
 	srv     *http.Server
 	http    *listener.Listener
 	metrics *telemetry.Metrics
+	cluster *clusterNode // nil: single-node mode
 	addr    string
 	tls     *tls.Config // nil: plain HTTP
 	token   string
@@ -74,7 +76,7 @@ func startApp(ctx context.Context, cfg Config, token string, log *slog.Logger, o
 	// One guard for all that the server encodes: a value JSON cannot carry
 	// is replaced, logged and counted (chatdeck_unencodable_values_total).
 	guard := wire.NewGuard(log, a.metrics.Unencodable)
-	a.hub, err = hub.Open(ctx, hub.Config{
+	hcfg := hub.Config{
 		Journal: journal.Options{Path: cfg.DB, MaxAge: cfg.RetentionAge, MaxBytes: cfg.RetentionBytes, Logger: log},
 		Board: board.Config{SLTarget: cfg.SLTarget, Window: cfg.Window, ShortAbandon: cfg.ShortAbandon,
 			Capacity: cfg.Capacity, Location: loc},
@@ -82,8 +84,26 @@ func startApp(ctx context.Context, cfg Config, token string, log *slog.Logger, o
 		ObserveCommit:   a.metrics.Commit,
 		CheckpointEvery: cfg.CheckpointEvery,
 		Guard:           guard,
-	})
+	}
+	ncfg, clustered, err := clusterSettings(cfg.Cluster, log)
 	if err != nil {
+		return nil, err
+	}
+	if clustered {
+		if a.cluster, err = startCluster(ctx, cfg, ncfg, log); err != nil {
+			return nil, err
+		}
+		node := a.cluster.node
+		// The node stops last, after the hub has closed its copy.
+		a.stops = append(a.stops, func() {
+			_ = node.Close()
+			log.Info("cluster node stopped")
+		})
+		hcfg.OpenJournal = a.cluster.openJournal(log)
+	}
+	a.hub, err = hub.Open(ctx, hcfg)
+	if err != nil {
+		a.close()
 		return nil, err
 	}
 	a.stops = append(a.stops, func() {
@@ -100,20 +120,38 @@ func startApp(ctx context.Context, cfg Config, token string, log *slog.Logger, o
 		}
 	}
 	if a.api != nil {
-		a.actions = &actions.Direct{API: a.api, Sink: a.hub}
+		direct := &actions.Direct{API: a.api, Sink: a.hub}
+		a.actions = direct
 		a.poller = poller.New(poller.Config{API: a.api, Sink: a.hub, Interval: cfg.Comm100.PollInterval, Logger: log, Clock: opt.clock})
+		work := func(ctx context.Context) { _ = a.poller.Run(ctx) }
+		if a.cluster != nil {
+			// Only the lease holder polls and calls Comm100; the others
+			// send it their actions.
+			l, err := leader.New(leader.Config{Lease: a.cluster.lease, Conn: a.cluster.node.Conn(), Work: work, Local: direct, Logger: log})
+			if err != nil {
+				a.close()
+				return nil, err
+			}
+			a.cluster.leader, a.actions = l, l
+			work = func(ctx context.Context) { _ = l.Run(ctx) }
+		}
 		pollCtx, stopPoll := context.WithCancel(context.WithoutCancel(ctx))
 		polled := make(chan struct{})
 		go func() {
 			defer close(polled)
-			_ = a.poller.Run(pollCtx)
+			work(pollCtx)
 		}()
 		a.stops = append(a.stops, func() { stopPoll(); <-polled })
-		log.Info("polling Comm100", "api", a.api.BaseURL(), "every", cfg.Comm100.PollInterval, "budget", a.api.Budget().String())
+		log.Info("polling Comm100", "api", a.api.BaseURL(), "every", cfg.Comm100.PollInterval, "budget", a.api.Budget().String(),
+			"only_while_holding_the_lease", a.cluster != nil)
 	}
-	l, err := listener.New(listener.Config{Token: token, MaxBody: cfg.MaxBody, Logger: log, Actions: a.actions, Gate: a.gate,
+	lcfg := listener.Config{Token: token, MaxBody: cfg.MaxBody, Logger: log, Actions: a.actions, Gate: a.gate,
 		Degraded: a.degraded, ObserveWebhook: a.metrics.Webhook, WebhookRate: cfg.WebhookRate, WebhookBurst: cfg.WebhookBurst, Guard: guard,
-		Browser: browserConfig(cfg)}, a.hub)
+		Browser: browserConfig(cfg)}
+	if a.cluster != nil {
+		lcfg.Cluster = a.cluster.health
+	}
+	l, err := listener.New(lcfg, a.hub)
 	if err != nil {
 		a.close()
 		return nil, err
@@ -123,6 +161,9 @@ func startApp(ctx context.Context, cfg Config, token string, log *slog.Logger, o
 	l.Handle("/v1/stream", l.Bearer(a.stream.ServeHTTP))
 	l.Handle("GET /metrics", a.metrics.Handler())
 	a.gauges()
+	if a.cluster != nil {
+		a.cluster.gauges(a)
+	}
 	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil && opt.anyPort {
 		ln, err = net.Listen("tcp", "127.0.0.1:0")
@@ -256,6 +297,9 @@ func (a *app) degraded() map[string]string {
 func (a *app) refresh(ctx context.Context) error {
 	if a.poller == nil {
 		return errors.New("no Comm100 API configured")
+	}
+	if a.cluster != nil && !a.cluster.leader.Leading() {
+		return errNotLeading
 	}
 	return a.poller.Poll(ctx)
 }

@@ -56,6 +56,22 @@ type Config struct {
 	// sites allowed to post with it, separated by commas.
 	BrowserKey     string `koanf:"browser_key"`
 	BrowserOrigins string `koanf:"browser_origins"`
+	// Cluster is cluster mode (cluster.go); unset: one node on SQLite.
+	Cluster ClusterConfig `koanf:"cluster"`
+}
+
+// ClusterConfig is cluster mode's settings: an embedded NATS server with
+// JetStream joining its peers (Name, Listen, Peers, Dir), or an existing
+// deployment (NATSURL); Node names this node either way.
+type ClusterConfig struct {
+	Name    string `koanf:"name"`
+	Node    string `koanf:"node"`
+	Listen  string `koanf:"listen"`
+	Peers   string `koanf:"peers"` // host:port,host:port
+	Dir     string `koanf:"dir"`
+	NATSURL string `koanf:"nats_url"`
+	// LeaseTTL is how long the Comm100 poller's lease lives unrenewed.
+	LeaseTTL time.Duration `koanf:"lease_ttl"`
 }
 
 // AlertsConfig holds the dashboard's alert thresholds.
@@ -107,10 +123,12 @@ const (
 	forWebhooks
 	// forAttach: chatdeck attach.
 	forAttach
+	// forCluster: cluster mode (serve).
+	forCluster
 
 	scopeRun     = forServer | forLive | forScreen | forBoard
 	scopeDemo    = forServer | forScreen | forBoard
-	scopeServe   = forServer | forLive | forBoard
+	scopeServe   = forServer | forLive | forBoard | forCluster
 	scopeAttach  = forAttach | forScreen | forBoard
 	scopeWebhook = forWebhooks
 	forAll       = scopeRun | scopeDemo | scopeServe | scopeAttach | scopeWebhook
@@ -144,6 +162,13 @@ var settings = []setting{
 	{"comm100.api", "comm100-api", "COMM100_API_BASE", "", "Comm100 API base URL, e.g. https://api15.comm100.io/v4", forLive | forWebhooks},
 	{"comm100.budget", "comm100-budget", "COMM100_BUDGET", "150", "most Comm100 API calls per 5 minutes, polls and actions together (documented limit: 300)", forServer},
 	{"comm100.poll_interval", "poll-interval", "COMM100_POLL_INTERVAL", "15s", "how often to poll Comm100 agents and visitors", forServer},
+	{"cluster.name", "cluster-name", "CHATDECK_CLUSTER_NAME", "", "cluster mode: the cluster's name, the same on every node (with --node and --cluster-listen and --cluster-peers, or --nats-url)", forCluster},
+	{"cluster.node", "node", "CHATDECK_NODE", "", "cluster mode: this node's name, unique in the cluster", forCluster},
+	{"cluster.listen", "cluster-listen", "CHATDECK_CLUSTER_LISTEN", "", "cluster mode: host:port the routes between the nodes listen on", forCluster},
+	{"cluster.peers", "cluster-peers", "CHATDECK_CLUSTER_PEERS", "", "cluster mode: every node's --cluster-listen, comma-separated (this node's own may be among them)", forCluster},
+	{"cluster.dir", "cluster-dir", "CHATDECK_CLUSTER_DIR", "", "cluster mode: where the embedded NATS server keeps its JetStream files (default: chatdeck/cluster in the XDG state directory)", forCluster},
+	{"cluster.nats_url", "nats-url", "CHATDECK_NATS_URL", "", "cluster mode: use this NATS deployment with JetStream (nats://host:4222,...) instead of embedding a server", forCluster},
+	{"cluster.lease_ttl", "cluster-lease-ttl", "CHATDECK_CLUSTER_LEASE_TTL", "15s", "cluster mode: how long the Comm100 poller's lease lives unrenewed (the poller moves within it when its node dies)", forCluster},
 	{"comm100.token_url", "", "COMM100_TOKEN_URL", "", "", 0},
 	{"comm100.access_token", "", "COMM100_ACCESS_TOKEN", "", "", 0},
 	{"comm100.refresh_token", "", "COMM100_REFRESH_TOKEN", "", "", 0},
@@ -255,6 +280,9 @@ func loadConfig(flags *pflag.FlagSet, environ func() []string) (Config, string, 
 	}
 	if cfg.DB == "" {
 		cfg.DB = filepath.Join(stateDir(environ), "chatdeck", "journal.db")
+	}
+	if cfg.Cluster.Dir == "" {
+		cfg.Cluster.Dir = filepath.Join(stateDir(environ), "chatdeck", "cluster")
 	}
 	return cfg, path, nil
 }

@@ -180,8 +180,9 @@ func TestSecurityConfig(t *testing.T) {
 func TestEachCommandItsOwnFlags(t *testing.T) {
 	root := newRoot()
 	cases := map[string]struct{ has, hasNot []string }{
-		"run":      {[]string{"listen", "db", "comm100-api", "bell", "sl-target", "token"}, nil},
-		"serve":    {[]string{"listen", "db", "comm100-api", "sl-target", "retention-age"}, []string{"bell"}},
+		"run": {[]string{"listen", "db", "comm100-api", "bell", "sl-target", "token"}, []string{"cluster-name", "node", "nats-url"}},
+		"serve": {[]string{"listen", "db", "comm100-api", "sl-target", "retention-age", "cluster-name", "node", "cluster-listen",
+			"cluster-peers", "cluster-dir", "nats-url", "cluster-lease-ttl"}, []string{"bell"}},
 		"demo":     {[]string{"listen", "db", "bell", "sl-target"}, []string{"comm100-api"}},
 		"attach":   {[]string{"token", "bell", "sl-target", "timezone"}, []string{"db", "listen", "comm100-api", "retention-age", "max-body"}},
 		"webhooks": {[]string{"listen", "token", "tls-cert", "comm100-api"}, []string{"db", "bell", "capacity", "sl-target"}},

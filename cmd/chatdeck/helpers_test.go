@@ -134,6 +134,7 @@ type load struct {
 	answers map[string]int    // status (or "conn") → count
 	bad     []string          // answers that are neither 2xx, 503 nor a connection error
 	n       atomic.Int64      // 2xx so far
+	oks     []span            // when each 2xx was sent and answered
 	stop    chan struct{}
 	wg      sync.WaitGroup
 }
@@ -152,8 +153,14 @@ func startLoad(base, token, prefix string, workers int) *load {
 				default:
 				}
 				id := fmt.Sprintf("%s-%d-%d", prefix, w, i)
+				sent := time.Now()
 				a := postWebhook(c, base, token, chatRequestBody(id))
 				l.note(id, a)
+				if a.err == nil && a.status == http.StatusOK {
+					l.mu.Lock()
+					l.oks = append(l.oks, span{sent, time.Now()})
+					l.mu.Unlock()
+				}
 				if a.err != nil {
 					time.Sleep(5 * time.Millisecond) // the server is gone: do not spin
 				}
@@ -161,6 +168,23 @@ func startLoad(base, token, prefix string, workers int) *load {
 		})
 	}
 	return l
+}
+
+// span is when a request was sent and when it was answered.
+type span struct{ sent, done time.Time }
+
+// firstOKSentAfter is when the first 2xx to a request sent at or after t
+// came, zero if none did.
+func (l *load) firstOKSentAfter(t time.Time) time.Time {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	var first time.Time
+	for _, s := range l.oks {
+		if !s.sent.Before(t) && (first.IsZero() || s.done.Before(first)) {
+			first = s.done
+		}
+	}
+	return first
 }
 
 func (l *load) note(id string, a answer) {

@@ -40,7 +40,7 @@ func newLogger(cfg Config, stderr io.Writer, secrets ...string) (*slog.Logger, f
 // configSecrets are the secrets of a configuration, besides the token.
 func configSecrets(cfg Config) []string {
 	c := cfg.Comm100
-	return []string{cfg.Token, c.AccessToken, c.RefreshToken, c.ClientSecret, c.APIKey}
+	return append([]string{cfg.Token, c.AccessToken, c.RefreshToken, c.ClientSecret, c.APIKey}, urlSecrets(cfg.Cluster.NATSURL)...)
 }
 
 // minSecret is the shortest secret replaced wherever it appears: shorter
@@ -138,4 +138,26 @@ func (h *redactHandler) redact(s string) string {
 		s = strings.ReplaceAll(s, sec, listener.Redacted)
 	}
 	return s
+}
+
+// urlSecrets are the passwords and tokens in the user information of a
+// comma-separated list of URLs (nats://user:pass@host).
+func urlSecrets(urls string) []string {
+	var out []string
+	for _, u := range strings.Split(urls, ",") {
+		at := strings.LastIndex(u, "@")
+		if at < 0 {
+			continue
+		}
+		info := u[:at]
+		if s := strings.Index(info, "://"); s >= 0 {
+			info = info[s+3:]
+		}
+		if _, pass, ok := strings.Cut(info, ":"); ok {
+			out = append(out, pass)
+		} else {
+			out = append(out, info) // a token
+		}
+	}
+	return out
 }

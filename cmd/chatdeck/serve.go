@@ -71,7 +71,11 @@ func serve(ctx context.Context, cfg Config, cfgPath string, stderr io.Writer, op
 		}
 		defer stop()
 	}
-	log.Info("chatdeck serving", "addr", a.addr, "url", a.baseURL(), "tls", a.tls != nil, "journal", cfg.DB,
+	node := ""
+	if a.cluster != nil {
+		node = a.cluster.node.Name()
+	}
+	log.Info("chatdeck serving", "addr", a.addr, "url", a.baseURL(), "tls", a.tls != nil, "journal", cfg.DB, "node", node,
 		"config", cfgPath, "token_file", tokenFile, "webhook_rate", cfg.WebhookRate, "webhook_burst", cfg.WebhookBurst)
 	select {
 	case err := <-a.served:

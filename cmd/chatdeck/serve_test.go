@@ -39,10 +39,11 @@ func TestMain(m *testing.M) {
 
 // proc is a running `chatdeck serve`.
 type proc struct {
-	cmd  *exec.Cmd
-	addr string
-	logs *logBuffer
-	done chan error
+	cmd   *exec.Cmd
+	addr  string
+	logs  *logBuffer
+	done  chan error
+	addrc chan string
 }
 
 // logBuffer holds a process's log lines; the test reads it while the
@@ -71,6 +72,14 @@ func startServe(t *testing.T, state string, args ...string) *proc {
 
 func startServeEnv(t *testing.T, state string, env []string, args ...string) *proc {
 	t.Helper()
+	p := spawnServe(t, state, env, args...)
+	p.waitServing(t, 30*time.Second)
+	return p
+}
+
+// spawnServe starts `chatdeck serve` without waiting for it to serve.
+func spawnServe(t *testing.T, state string, env []string, args ...string) *proc {
+	t.Helper()
 	cmd := exec.Command(binary, append([]string{"serve", "--listen", "127.0.0.1:0"}, args...)...)
 	cmd.Env = append(os.Environ(), "XDG_STATE_HOME="+state, "XDG_CONFIG_HOME="+filepath.Join(state, "config"),
 		"CHATDECK_TOKEN=", "CHATDECK_DB=", "COMM100_API_BASE=", "COMM100_ACCESS_TOKEN=", "COMM100_EMAIL=", "COMM100_API_KEY=")
@@ -82,29 +91,35 @@ func startServeEnv(t *testing.T, state string, env []string, args ...string) *pr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	p := &proc{cmd: cmd, logs: &logBuffer{}, done: make(chan error, 1)}
-	addrc := make(chan string, 1)
+	p := &proc{cmd: cmd, logs: &logBuffer{}, done: make(chan error, 1), addrc: make(chan string, 1)}
 	go func() {
 		sc := bufio.NewScanner(stderr)
+		sc.Buffer(make([]byte, 64<<10), 1<<20)
 		for sc.Scan() {
 			line := sc.Bytes()
 			p.logs.Write(append(line, '\n'))
 			var rec struct{ Msg, Addr string }
 			if json.Unmarshal(line, &rec) == nil && rec.Msg == "chatdeck serving" {
-				addrc <- rec.Addr
+				p.addrc <- rec.Addr
 			}
 		}
 		p.done <- cmd.Wait()
 	}()
 	t.Cleanup(func() { _ = cmd.Process.Kill() })
-	select {
-	case p.addr = <-addrc:
-	case err := <-p.done:
-		t.Fatalf("serve exited early: %v\n%s", err, p.logs)
-	case <-time.After(30 * time.Second):
-		t.Fatal("serve did not start in 30 s")
-	}
 	return p
+}
+
+// waitServing waits until p says it serves, and notes its address.
+func (p *proc) waitServing(t *testing.T, within time.Duration) {
+	t.Helper()
+	select {
+	case p.addr = <-p.addrc:
+	case err := <-p.done:
+		p.done <- err
+		t.Fatalf("serve exited early: %v\n%s", err, p.logs)
+	case <-time.After(within):
+		t.Fatalf("serve did not start in %v\n%s", within, p.logs)
+	}
 }
 
 func (p *proc) stop(t *testing.T) {

@@ -32,6 +32,10 @@ type Entry struct {
 	Payload    []byte
 	// MsgID is the Nats-Msg-Id it was published with ("" for none).
 	MsgID string
+	// Latest says a follower is to drop it if it repeats the latest record
+	// of its Subject (journal.DedupeLatest): such kinds legitimately
+	// repeat, so they carry no MsgID and each follower decides alike.
+	Latest bool
 }
 
 // The headers that carry an Entry's fields beside its payload.
@@ -41,6 +45,7 @@ const (
 	hdrKind       = "Chatdeck-Kind"
 	hdrHint       = "Chatdeck-Hint"
 	hdrSubject    = "Chatdeck-Subject"
+	hdrDedupe     = "Chatdeck-Dedupe" // "latest" when Entry.Latest
 )
 
 // JournalConfig configures the replicated journal's stream. Zero values
@@ -85,6 +90,11 @@ const (
 	defaultPublishTimeout = 5 * time.Second
 	defaultHeartbeat      = time.Second
 	setupRetry            = 250 * time.Millisecond
+	setupAttempt          = 2 * time.Second
+	// errCodeNoPeers is JetStream's "no suitable peers for placement":
+	// while the cluster forms, its meta leader may know fewer servers than
+	// the replicas asked for (a 400 that goes once the others have joined).
+	errCodeNoPeers jetstream.ErrorCode = 10005
 )
 
 // Journal is the replicated journal: one JetStream stream. Its methods are
@@ -156,14 +166,16 @@ func OpenJournal(ctx context.Context, n *Node, cfg JournalConfig) (*Journal, err
 // once it has elected its leader.
 func retry(ctx context.Context, fn func(context.Context) error) error {
 	for {
-		rctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		// Short attempts: while the cluster forms a request often gets no
+		// answer at all, and waiting long for it only delays the next.
+		rctx, cancel := context.WithTimeout(ctx, setupAttempt)
 		err := fn(rctx)
 		cancel()
 		if err == nil {
 			return nil
 		}
 		var apiErr *jetstream.APIError
-		if errors.As(err, &apiErr) && apiErr.Code >= 400 && apiErr.Code < 500 {
+		if errors.As(err, &apiErr) && apiErr.Code >= 400 && apiErr.Code < 500 && apiErr.ErrorCode != errCodeNoPeers {
 			return err // a refusal, not a cluster still forming
 		}
 		if serr := sleep(ctx, setupRetry); serr != nil {
@@ -206,6 +218,9 @@ func (j *Journal) Publish(ctx context.Context, e Entry, msgID string) (seq int64
 	}
 	if e.Subject != "" {
 		m.Header.Set(hdrSubject, e.Subject)
+	}
+	if e.Latest {
+		m.Header.Set(hdrDedupe, "latest")
 	}
 	opts := []jetstream.PublishOpt{jetstream.WithExpectStream(j.cfg.Stream)}
 	if msgID != "" {
@@ -324,6 +339,7 @@ func entry(m jetstream.Msg) (Entry, error) {
 		Hint:    h.Get(hdrHint),
 		Subject: h.Get(hdrSubject),
 		MsgID:   h.Get(jetstream.MsgIDHeader),
+		Latest:  h.Get(hdrDedupe) == "latest",
 		Payload: m.Data(),
 	}
 	if e.Payload == nil {
@@ -348,3 +364,58 @@ func (j *Journal) LastSeq(ctx context.Context) (int64, error) {
 	}
 	return int64(s.CachedInfo().State.LastSeq), nil
 }
+
+// Status is the stream's last sequence and its leader, "" when the
+// stream cannot commit now: it has no leader, or its leader sees fewer
+// replicas than a quorum (itself included) online and heard from within
+// replicaSilence. (A leader cut off from the others goes on calling itself
+// leader for a while.)
+func (j *Journal) Status(ctx context.Context) (lastSeq int64, leader string, err error) {
+	s, err := j.js.Stream(ctx, j.cfg.Stream)
+	if err != nil {
+		return 0, "", fmt.Errorf("cluster: stream %s info: %w", j.cfg.Stream, err)
+	}
+	info := s.CachedInfo()
+	if ci := info.Cluster; ci != nil && ci.Leader != "" {
+		live := 1
+		for _, r := range ci.Replicas {
+			if !r.Offline && r.Active < replicaSilence {
+				live++
+			}
+		}
+		if live >= (len(ci.Replicas)+1)/2+1 {
+			leader = ci.Leader
+		}
+	} else if info.Cluster == nil {
+		leader = "(single server)"
+	}
+	return int64(info.State.LastSeq), leader, nil
+}
+
+// replicaSilence is how long a replica may go unheard before Status stops
+// counting it: Raft heartbeats come every second.
+const replicaSilence = 5 * time.Second
+
+// Peers are the names of the servers holding the stream's replicas, its
+// leader first.
+func (j *Journal) Peers(ctx context.Context) ([]string, error) {
+	s, err := j.js.Stream(ctx, j.cfg.Stream)
+	if err != nil {
+		return nil, fmt.Errorf("cluster: stream %s info: %w", j.cfg.Stream, err)
+	}
+	ci := s.CachedInfo().Cluster
+	if ci == nil {
+		return []string{}, nil
+	}
+	out := []string{}
+	if ci.Leader != "" {
+		out = append(out, ci.Leader)
+	}
+	for _, r := range ci.Replicas {
+		out = append(out, r.Name)
+	}
+	return out, nil
+}
+
+// PublishTimeout is how long a Publish waits for the quorum.
+func (j *Journal) PublishTimeout() time.Duration { return j.cfg.PublishTimeout }

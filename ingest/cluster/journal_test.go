@@ -43,6 +43,7 @@ func testEntry(i int) Entry {
 		Hint:       fmt.Sprintf("hint-%d", i%3),
 		Subject:    fmt.Sprintf("agent:comm100:%d", i%5),
 		Payload:    fmt.Appendf(nil, `{"event":"chatStarted","n":%d}`, i),
+		Latest:     i%2 == 0,
 	}
 }
 
@@ -55,7 +56,8 @@ func same(want, got []Entry) string {
 	for i := range want {
 		w, g := want[i], got[i]
 		if g.Seq != w.Seq || !g.ReceivedAt.Equal(w.ReceivedAt) || g.Source != w.Source || g.Kind != w.Kind ||
-			g.Hint != w.Hint || g.Subject != w.Subject || string(g.Payload) != string(w.Payload) || g.MsgID != w.MsgID {
+			g.Hint != w.Hint || g.Subject != w.Subject || string(g.Payload) != string(w.Payload) || g.MsgID != w.MsgID ||
+			g.Latest != w.Latest {
 			return fmt.Sprintf("entry %d: got %+v, want %+v", i, g, w)
 		}
 	}

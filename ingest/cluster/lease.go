@@ -17,12 +17,15 @@ type LeaseConfig struct {
 	Bucket string
 	// Key is the lease's key in it; default "comm100_poller".
 	Key string
-	// TTL is how long a write of the key lives: a holder that stops
-	// renewing loses the lease at most TTL after its last renewal, when
-	// the key expires and another node can create it. Default 15 s; at
-	// least 1 s. Keep it above the cluster's leader election time (up to
-	// about 9 s) so that the lease moves within TTL even when the stream
-	// leader went down with the holder.
+	// TTL is the most the lease takes to move to another node when its
+	// holder dies: a write of the key lives TTL less ExpirySlack (the
+	// server removes an expired key only at its next age check, up to 2 s
+	// late, and a contender retries every 0.5 s), so a holder that stops
+	// renewing loses the lease, and another node creates the key, within
+	// TTL of its last renewal. Default 15 s; at least MinLeaseTTL. Keep it
+	// above the cluster's leader election time (up to about 9 s) so that
+	// the lease moves within TTL even when the bucket's leader went down
+	// with the holder.
 	TTL time.Duration
 	// Replicas is the bucket's replica count; default 3.
 	Replicas int
@@ -35,6 +38,12 @@ const (
 	DefaultLeaseBucket = "chatdeck_lease"
 	DefaultLeaseKey    = "comm100_poller"
 	defaultLeaseTTL    = 15 * time.Second
+	// ExpirySlack is how much later than its age an expired key may go
+	// (the server's age check, then a contender's retry): a write of the
+	// lease's key lives LeaseConfig.TTL less it.
+	ExpirySlack = 2500 * time.Millisecond
+	// MinLeaseTTL is the shortest LeaseConfig.TTL: a key that lives 1 s.
+	MinLeaseTTL = ExpirySlack + time.Second
 )
 
 // Lease is one key that at most one node holds at a time. Run contends for
@@ -42,12 +51,12 @@ const (
 //
 // The rule that keeps two nodes from holding it at once: the key is
 // written with a revision check (created only when absent, updated only at
-// the revision this node wrote last), and it expires TTL after the write,
-// as timed by the stream. A write sent at t expires no earlier than t+TTL,
-// so the holder counts its lease from the moment it sent the renewal, and
-// gives it up (Held false, then onLose) at t+TTL-TTL/4 if no renewal has
-// succeeded since: a quarter of the TTL before anyone else can create the
-// key. Renewals go out every TTL/3.
+// the revision this node wrote last), and it expires K = TTL-ExpirySlack
+// after the write, as timed by the stream. A write sent at t expires no
+// earlier than t+K, so the holder counts its lease from the moment it sent
+// the renewal, and gives it up (Held false, then onLose) at t+K-K/4 if no
+// renewal has succeeded since: a quarter of K before anyone else can
+// create the key. Renewals go out every K/3.
 type Lease struct {
 	cfg  LeaseConfig
 	kv   jetstream.KeyValue
@@ -72,8 +81,8 @@ func OpenLease(ctx context.Context, n *Node, cfg LeaseConfig) (*Lease, error) {
 	if cfg.TTL == 0 {
 		cfg.TTL = defaultLeaseTTL
 	}
-	if cfg.TTL < time.Second {
-		return nil, fmt.Errorf("cluster: lease %s: TTL %v is under 1s", cfg.Bucket, cfg.TTL)
+	if cfg.TTL < MinLeaseTTL {
+		return nil, fmt.Errorf("cluster: lease %s: TTL %v is under %v", cfg.Bucket, cfg.TTL, MinLeaseTTL)
 	}
 	if cfg.Replicas == 0 {
 		cfg.Replicas = defaultReplicas
@@ -86,7 +95,7 @@ func OpenLease(ctx context.Context, n *Node, cfg LeaseConfig) (*Lease, error) {
 		var err error
 		kv, err = n.js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
 			Bucket:   cfg.Bucket,
-			TTL:      cfg.TTL,
+			TTL:      cfg.TTL - ExpirySlack,
 			Replicas: cfg.Replicas,
 			Storage:  jetstream.FileStorage,
 			History:  1,
@@ -123,11 +132,11 @@ func (l *Lease) Holder(ctx context.Context) (string, error) {
 // onAcquire when this node takes the lease and onLose when it no longer
 // holds it (a renewal refused, or no renewal in time, or ctx ended), on
 // Run's goroutine, so they alternate; onLose must return only once the
-// work the lease guards has stopped, and well within TTL/4. When ctx ends
+// work the lease guards has stopped, and well within (TTL-ExpirySlack)/4. When ctx ends
 // while holding, Run calls onLose and then deletes the key, so that
 // another node takes over at once. Run returns ctx.Err().
 func (l *Lease) Run(ctx context.Context, onAcquire, onLose func()) error {
-	ttl := l.cfg.TTL
+	ttl := l.cfg.TTL - ExpirySlack // how long a write of the key lives
 	renewEvery := ttl / 3
 	margin := ttl / 4
 	retryEvery := min(ttl/20, 500*time.Millisecond)

@@ -225,6 +225,9 @@ func redactURL(urls string) string {
 // Name is the node's name.
 func (n *Node) Name() string { return n.name }
 
+// Conn is the node's NATS connection (for requests between nodes).
+func (n *Node) Conn() *nats.Conn { return n.nc }
+
 // JetStream is the node's JetStream context.
 func (n *Node) JetStream() jetstream.JetStream { return n.js }
 

@@ -22,9 +22,13 @@ import (
 
 // Config configures a Hub.
 type Config struct {
+	// Journal is the journal's options; the hub sets OnCommit.
 	Journal journal.Options
-	Board   board.Config
-	Logger  *slog.Logger
+	// OpenJournal opens the journal; nil: the SQLite journal at
+	// Journal.Path (journal.Open).
+	OpenJournal OpenJournal
+	Board       board.Config
+	Logger      *slog.Logger
 	// ObserveCommit, if set, is told how long each Ingest waited for its
 	// durable commit.
 	ObserveCommit func(time.Duration)
@@ -42,7 +46,7 @@ type Config struct {
 // Hub is the journal and the board behind one lock. Create it with Open.
 type Hub struct {
 	log     *slog.Logger
-	journal *journal.Journal
+	journal Journal
 	observe func(time.Duration)
 	guard   *wire.Guard
 
@@ -96,7 +100,11 @@ func Open(ctx context.Context, cfg Config) (*Hub, error) {
 	if jopts.Logger == nil {
 		jopts.Logger = h.log
 	}
-	j, err := journal.Open(ctx, jopts)
+	open := cfg.OpenJournal
+	if open == nil {
+		open = openSQLite
+	}
+	j, err := open(ctx, jopts)
 	if err != nil {
 		return nil, fmt.Errorf("hub: %w", err)
 	}
@@ -122,6 +130,12 @@ func Open(ctx context.Context, cfg Config) (*Hub, error) {
 			defer close(h.saverDone)
 			h.checkpoints(every, h.stopSaving)
 		}()
+	}
+	if s, ok := j.(Starter); ok {
+		if err := s.Start(ctx); err != nil {
+			_ = h.Close()
+			return nil, fmt.Errorf("hub: start the journal's feed: %w", err)
+		}
 	}
 	return h, nil
 }
@@ -271,6 +285,7 @@ func (h *Hub) applyCommitted(recs []journal.Record) {
 		ev.Seq = r.Seq
 		evs[i] = ev
 	}
+	gaps := h.gapsHeld(evs)
 	var msgs [][]byte
 	if h.streaming.Load() > 0 {
 		msgs = make([][]byte, len(evs))
@@ -281,7 +296,7 @@ func (h *Hub) applyCommitted(recs []journal.Record) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	for i, ev := range evs {
-		if ev.Seq != h.next {
+		if ev.Seq < h.next || gaps[ev.Seq] {
 			h.missedLocked(ev.Seq)
 		}
 		h.board.Apply(ev)
@@ -300,6 +315,33 @@ func (h *Hub) applyCommitted(recs []journal.Record) {
 		}
 	}
 	h.notifyLocked()
+}
+
+// gapsHeld returns the Seqs of evs before which the journal holds a
+// record the board was not given: the Seqs may skip numbers (see Journal),
+// but not records. It runs in the journal's notifier, the only writer of
+// h.next after Open, and reads the journal only at a gap, which the SQLite
+// journal never has unless another process wrote to its file.
+func (h *Hub) gapsHeld(evs []*event.Event) map[int64]bool {
+	h.mu.RLock()
+	next := h.next
+	h.mu.RUnlock()
+	var gaps map[int64]bool
+	for _, ev := range evs {
+		if ev.Seq > next {
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			recs, err := h.journal.Page(ctx, next-1, 1)
+			cancel()
+			if err != nil || len(recs) == 1 && recs[0].Seq < ev.Seq {
+				if gaps == nil {
+					gaps = map[int64]bool{}
+				}
+				gaps[ev.Seq] = true
+			}
+		}
+		next = ev.Seq + 1
+	}
+	return gaps
 }
 
 // missedLocked notes that the board was handed seq when it expected

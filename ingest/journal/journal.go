@@ -234,9 +234,10 @@ type Journal struct {
 	wdb *sql.DB // the writer's connection (MaxOpenConns 1); used only by the writer goroutine and Open
 	rdb *sql.DB // readers' connections (query_only)
 
-	reqs chan *request // unbuffered: a request is taken when the writer receives it
-	quit chan struct{} // closed by Close
-	done chan struct{} // closed when the writer goroutine has returned
+	reqs    chan *request   // unbuffered: a request is taken when the writer receives it
+	imports chan []*request // Import's batches, unbuffered likewise
+	quit    chan struct{}   // closed by Close
+	done    chan struct{}   // closed when the writer goroutine has returned
 
 	committed chan committedBatch // the writer's committed batches, to the notifier
 	notified  chan struct{}       // closed when the notifier goroutine has returned
@@ -309,6 +310,7 @@ func Open(ctx context.Context, opts Options) (*Journal, error) {
 		opts:        opts,
 		log:         opts.Logger.With("journal", path),
 		reqs:        make(chan *request),
+		imports:     make(chan []*request),
 		quit:        make(chan struct{}),
 		done:        make(chan struct{}),
 		committed:   make(chan committedBatch, 2),
@@ -733,7 +735,7 @@ func (j *Journal) closeFiles() {
 // closeDBs closes the prepared statements and both databases.
 func (j *Journal) closeDBs() error {
 	var errs []error
-	for _, s := range []*sql.Stmt{j.w.stmtInsert, j.w.stmtKeys, j.w.stmtLatest} {
+	for _, s := range []*sql.Stmt{j.w.stmtInsert, j.w.stmtInsertAt, j.w.stmtKeys, j.w.stmtLatest} {
 		if s != nil {
 			errs = append(errs, s.Close())
 		}

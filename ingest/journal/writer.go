@@ -18,6 +18,8 @@ type request struct {
 	dedupe Dedupe
 	key    [32]byte
 	resp   chan result // buffered 1
+	// at: the record carries its own Seq (Import).
+	at bool
 }
 
 // result is the writer's answer to a request.
@@ -30,9 +32,10 @@ type result struct {
 // writer is the state owned by the writer goroutine (and by Open before the
 // goroutine starts).
 type writer struct {
-	stmtInsert *sql.Stmt
-	stmtKeys   *sql.Stmt // the keys among keysPerLookup that are stored
-	stmtLatest *sql.Stmt
+	stmtInsert   *sql.Stmt
+	stmtInsertAt *sql.Stmt // Import's: at a given seq
+	stmtKeys     *sql.Stmt // the keys among keysPerLookup that are stored
+	stmtLatest   *sql.Stmt
 
 	ret retention
 
@@ -60,6 +63,11 @@ func (j *Journal) prepare(ctx context.Context) error {
 		INSERT INTO events (received_at, source, kind, hint, subject, key, payload)
 		VALUES (?, ?, ?, ?, ?, ?, ?)`); err != nil {
 		return fmt.Errorf("prepare insert: %w", err)
+	}
+	if j.w.stmtInsertAt, err = j.wdb.PrepareContext(ctx, `
+		INSERT INTO events (seq, received_at, source, kind, hint, subject, key, payload)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`); err != nil {
+		return fmt.Errorf("prepare insert at: %w", err)
 	}
 	if j.w.stmtKeys, err = j.wdb.PrepareContext(ctx, `SELECT key, min(seq) FROM events WHERE key IN (?`+
 		strings.Repeat(", ?", keysPerLookup-1)+`) GROUP BY key`); err != nil {
@@ -106,6 +114,9 @@ func (j *Journal) run() {
 			case <-j.quit:
 				return
 			case first = <-j.reqs:
+			case b := <-j.imports:
+				j.process(ctx, b)
+				continue
 			default:
 				continue
 			}
@@ -114,6 +125,9 @@ func (j *Journal) run() {
 			case <-j.quit:
 				return
 			case first = <-j.reqs:
+			case b := <-j.imports:
+				j.process(ctx, b)
+				continue
 			case <-tick.C:
 				j.startRetention()
 				continue
@@ -235,6 +249,16 @@ func (j *Journal) commit(ctx context.Context, batch []*request) (stored []Record
 		}
 	}()
 	insert := tx.StmtContext(ctx, j.w.stmtInsert)
+	insertAt := tx.StmtContext(ctx, j.w.stmtInsertAt)
+	if batch[0].at {
+		var head int64
+		if err := tx.QueryRowContext(ctx, "SELECT coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'events'), 0)").Scan(&head); err != nil {
+			return nil, nil, fmt.Errorf("head: %w", err)
+		}
+		if batch[0].rec.Seq <= head {
+			return nil, nil, fmt.Errorf("import at %d: %w %d", batch[0].rec.Seq, errImportOrder, head)
+		}
+	}
 	latest := tx.StmtContext(ctx, j.w.stmtLatest)
 
 	// The content keys of the batch already stored, in a few queries
@@ -258,12 +282,18 @@ func (j *Journal) commit(ctx context.Context, batch []*request) (stored []Record
 			continue
 		}
 		r := req.rec
-		res, err := insert.ExecContext(ctx, r.ReceivedAt.UnixNano(), r.Source, r.Kind, r.Hint, r.Subject, req.key[:], r.Payload)
-		if err != nil {
-			return nil, nil, fmt.Errorf("insert: %w", err)
-		}
-		if r.Seq, err = res.LastInsertId(); err != nil {
-			return nil, nil, fmt.Errorf("insert: %w", err)
+		if req.at {
+			if _, err := insertAt.ExecContext(ctx, r.Seq, r.ReceivedAt.UnixNano(), r.Source, r.Kind, r.Hint, r.Subject, req.key[:], r.Payload); err != nil {
+				return nil, nil, fmt.Errorf("insert at %d: %w", r.Seq, err)
+			}
+		} else {
+			res, err := insert.ExecContext(ctx, r.ReceivedAt.UnixNano(), r.Source, r.Kind, r.Hint, r.Subject, req.key[:], r.Payload)
+			if err != nil {
+				return nil, nil, fmt.Errorf("insert: %w", err)
+			}
+			if r.Seq, err = res.LastInsertId(); err != nil {
+				return nil, nil, fmt.Errorf("insert: %w", err)
+			}
 		}
 		results[i] = result{seq: r.Seq}
 		if _, ok := stored0[req.key]; !ok {

@@ -137,6 +137,22 @@ func eventRecord(rec journal.Record, fixes *[]wire.Fix) EventRecord {
 type Health struct {
 	Status   string            `json:"status"`
 	Problems map[string]string `json:"problems,omitempty"`
+	// Cluster is this node's part in a cluster (cluster mode only).
+	Cluster *ClusterHealth `json:"cluster,omitempty"`
+}
+
+// ClusterHealth is a cluster node's state in /healthz.
+type ClusterHealth struct {
+	// Node is this node's name.
+	Node string `json:"node"`
+	// Peers are the names of the servers holding the journal's stream,
+	// its leader first.
+	Peers []string `json:"peers"`
+	// StreamOK says the journal's stream can commit (it has a leader
+	// with a quorum).
+	StreamOK bool `json:"stream_ok"`
+	// Poller says this node holds the lease and polls Comm100.
+	Poller bool `json:"poller"`
 }
 
 // healthz answers 200 "ok", 200 "degraded" (a poller failing: the board
@@ -152,12 +168,16 @@ func (l *Listener) healthz(w http.ResponseWriter, r *http.Request) {
 			problems[part] = p
 		}
 	}
+	var cluster *ClusterHealth
+	if l.cfg.Cluster != nil {
+		cluster = l.cfg.Cluster(r.Context())
+	}
 	switch {
 	case unhealthy:
-		writeJSON(w, http.StatusServiceUnavailable, Health{Status: "unhealthy", Problems: problems})
+		writeJSON(w, http.StatusServiceUnavailable, Health{Status: "unhealthy", Problems: problems, Cluster: cluster})
 	case len(problems) > 0:
-		writeJSON(w, http.StatusOK, Health{Status: "degraded", Problems: problems})
+		writeJSON(w, http.StatusOK, Health{Status: "degraded", Problems: problems, Cluster: cluster})
 	default:
-		writeJSON(w, http.StatusOK, Health{Status: "ok"})
+		writeJSON(w, http.StatusOK, Health{Status: "ok", Cluster: cluster})
 	}
 }

@@ -59,6 +59,9 @@ type Config struct {
 	// Degraded, if set, names more problems that make /healthz degraded
 	// (part → what is wrong), e.g. an exhausted Comm100 call budget.
 	Degraded func() map[string]string
+	// Cluster, if set, is this node's part in a cluster, shown in
+	// /healthz.
+	Cluster func(ctx context.Context) *ClusterHealth
 	// ObserveWebhook, if set, is told of every webhook answered: its
 	// source (a vendor, or "unknown" for any other path), its kind
 	// ("invalid", "unauthorized" or "rate_limited" when refused) and status.
