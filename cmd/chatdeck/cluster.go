@@ -33,8 +33,13 @@ type clusterNode struct {
 // clusterSettings turns the cluster settings into the node's
 // configuration; on is false when none is set (single-node mode). A
 // setting missing or malformed is a usage error naming its flag.
+// set reports whether any setting asks for cluster mode.
+func (c ClusterConfig) set() bool {
+	return c.Name != "" || c.Node != "" || c.Listen != "" || c.Peers != "" || c.NATSURL != ""
+}
+
 func clusterSettings(c ClusterConfig, log *slog.Logger) (cfg cluster.Config, on bool, err error) {
-	if c.Name == "" && c.Node == "" && c.Listen == "" && c.Peers == "" && c.NATSURL == "" {
+	if !c.set() {
 		return cluster.Config{}, false, nil
 	}
 	bad := func(format string, args ...any) (cluster.Config, bool, error) {

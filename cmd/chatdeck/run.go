@@ -54,6 +54,11 @@ func tuiLogConfig(cfg Config) Config {
 // and returns its stop function.
 func runDashboard(ctx context.Context, cfg Config, mode string, opt appOptions,
 	around func(ctx context.Context, a *app) (stop func(), err error)) error {
+	if cfg.Cluster.set() {
+		// A dashboard is no cluster node (a demo's made-up traffic must
+		// never reach a real stream): it watches one with attach.
+		return usageError{errors.New("the dashboard is no cluster node: cluster mode is for chatdeck serve (these cluster settings come from the environment or the config file's [cluster] table); to watch a cluster: chatdeck attach NODE-URL")}
+	}
 	if err := needTerminal(os.Stdin, os.Stdout); err != nil {
 		return err
 	}

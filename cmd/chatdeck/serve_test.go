@@ -453,6 +453,31 @@ func TestDashboardNeedsATerminal(t *testing.T) {
 	}
 }
 
+// TestDashboardIsNoClusterNode: cluster settings from the environment
+// make run and demo exit 2 pointing to serve and attach, before anything
+// starts (a demo must never post its made-up traffic into a real stream).
+func TestDashboardIsNoClusterNode(t *testing.T) {
+	for _, args := range [][]string{{"demo"}, {"run"}} {
+		state := t.TempDir()
+		cmd := exec.Command(binary, args...)
+		cmd.Env = []string{"HOME=" + state, "XDG_STATE_HOME=" + state, "XDG_CONFIG_HOME=" + state, "PATH=" + os.Getenv("PATH"),
+			"CHATDECK_CLUSTER_NAME=ops", "CHATDECK_NODE=n1"}
+		cmd.Stdin = strings.NewReader("")
+		out, err := cmd.CombinedOutput()
+		if err == nil || cmd.ProcessState.ExitCode() != 2 {
+			t.Errorf("%v: exit %v, want 2", args, err)
+		}
+		for _, want := range []string{"cluster mode is for chatdeck serve", "chatdeck attach"} {
+			if !strings.Contains(string(out), want) {
+				t.Errorf("%v: output %q lacks %q", args, out, want)
+			}
+		}
+		if _, err := os.Stat(filepath.Join(state, "chatdeck", "cluster")); err == nil {
+			t.Errorf("%v: made a cluster store before refusing", args)
+		}
+	}
+}
+
 // TestDemoTokenIsKept: serve --demo keeps its token where serve does, says
 // where, and the token works for the API, as the README tells scripts.
 func TestDemoTokenIsKept(t *testing.T) {
