@@ -43,7 +43,11 @@ func openNode(t *testing.T, cn *cluster.Node, db string) *node {
 	n := &node{db: db}
 	n.hub, err = hub.Open(ctx, hub.Config{Journal: journal.Options{Path: db}, Logger: quiet, CheckpointEvery: -1,
 		OpenJournal: func(ctx context.Context, opts journal.Options) (hub.Journal, error) {
-			j, err := Open(ctx, Config{Stream: stream, Logger: quiet, CatchUpTimeout: 20 * time.Second}, opts)
+			// The publish fails fast without a quorum (2 s); the copy may
+			// take longer to apply an acknowledged append on a loaded CI
+			// machine under the race detector, which is not what these
+			// tests are about.
+			j, err := Open(ctx, Config{Stream: stream, Logger: quiet, CatchUpTimeout: 20 * time.Second, ApplyTimeout: 15 * time.Second}, opts)
 			n.j = j
 			return j, err
 		}})
