@@ -49,10 +49,13 @@ type fetchFunc[T any] func(offset, limit int) (total int, page []T)
 // List is a scrolling, selectable table of rows of type T, drawn from its
 // column spec. It holds only the rows on screen.
 //
-// The selection follows the row's identity, not its number: while rows
-// re-sort, arrive or leave, the same chat, agent or visitor stays
-// selected; if it leaves the list, the row that takes its place (or the
-// last) is selected and Notice says so.
+// The selection follows the row's identity, not its number, once the user
+// has used the list (Touch): while rows re-sort, arrive or leave, the same
+// chat, agent or visitor stays selected; if it leaves the list, the row
+// that takes its place (or the last) is selected and Notice says so. A
+// list nobody has used yet keeps its first row selected, whatever that
+// row is now: on the wall, a list watched but never touched shows its
+// top, not a chat that was on top when the screen opened.
 type List[T any] struct {
 	Common
 	Columns []Column[T]
@@ -68,6 +71,7 @@ type List[T any] struct {
 	cursor   int    // the selected row, among all rows
 	offset   int    // the first row shown
 	sel      string // the selected row's identity; "" follows the cursor
+	touched  bool   // the user has moved in or acted on the list
 	selLabel string
 	notice   string
 	sortBy   int  // the sort column's index + 1; 0: the board's order
@@ -99,7 +103,7 @@ func (l *List[T]) Load(fetch fetchFunc[T], scan scanFunc[T]) {
 	from := l.offset
 	l.total, l.rows = fetch(l.offset, h)
 	gone := false
-	if l.sel != "" && l.Ident != nil {
+	if l.touched && l.sel != "" && l.Ident != nil {
 		if r, ok := l.Selected(); !ok || l.Ident(r) != l.sel {
 			at := l.find(scan)
 			if at >= 0 {
@@ -176,8 +180,12 @@ func (l *List[T]) window() {
 	l.offset = min(max(l.offset, 0), max(l.total-1, 0))
 }
 
-// Reset puts the cursor back on the first row.
-func (l *List[T]) Reset() { l.cursor, l.offset, l.sel = 0, 0, "" }
+// Reset puts the cursor back on the first row, as a list not yet used.
+func (l *List[T]) Reset() { l.cursor, l.offset, l.sel, l.touched = 0, 0, "", false }
+
+// Touch says the user has moved in or acted on the list: from now on its
+// selection follows the selected row.
+func (l *List[T]) Touch() { l.touched = true }
 
 // Selected is the row under the cursor.
 func (l *List[T]) Selected() (*T, bool) {

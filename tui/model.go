@@ -319,6 +319,7 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, nil
 	case tea.MouseWheelMsg:
 		if handled, _ := m.focused().Update(msg); handled {
+			touch(m.focused())
 			m.refresh()
 		}
 		return m, nil
@@ -401,6 +402,7 @@ func (m Model) key(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 	}
 	handled, do := m.focused().Update(msg)
 	if handled {
+		touch(m.focused())
 		cmd := m.do(do)
 		m.refresh()
 		return m, cmd

@@ -113,3 +113,11 @@ func filterChips(f string) []string {
 	}
 	return []string{"filter: " + f}
 }
+
+// touch tells the pane's list, if it has one, that the user used it: a
+// key or a click it handled.
+func touch(p Pane) {
+	if t, ok := p.(interface{ Touch() }); ok {
+		t.Touch()
+	}
+}

@@ -29,12 +29,14 @@ func (m *Model) click(msg tea.MouseClickMsg) {
 		if r := l.cells[c]; msg.Y > r.y { // below the cell's title: the pane
 			msg.X, msg.Y = msg.X-r.x, msg.Y-r.y-1
 			if handled, _ := m.focused().Update(msg); handled {
+				touch(m.focused())
 				m.refresh()
 			}
 		}
 	case l.pane.contains(msg.X, msg.Y):
 		msg.X, msg.Y = msg.X-l.pane.x, msg.Y-l.pane.y
 		if handled, _ := m.focused().Update(msg); handled {
+			touch(m.focused())
 			m.refresh()
 		}
 	}

@@ -91,3 +91,28 @@ func TestClickSelectsThatRowsIdentity(t *testing.T) {
 		t.Errorf("selected %q, want Mei", e.Name)
 	}
 }
+
+// TestUntouchedListShowsItsTop: a list nobody has used keeps its first row
+// selected as rows arrive ahead of it (on the wall, the unfocused lists
+// show their top); once a key moved in it, the selection follows the row.
+func TestUntouchedListShowsItsTop(t *testing.T) {
+	s := seeded()
+	m := newModel(s, nil, 100, 24)
+	first, ok := m.queuePane().Selected()
+	if !ok {
+		t.Fatal("no queue row selected")
+	}
+	older := event.Event{Source: event.Comm100, Kind: event.ChatRequested, ChatID: "c8", ReceivedAt: sec(-300), Visitor: &event.Visitor{ID: "v8", Name: "Old"}}
+	m = applyAndRedraw(m, s, older)
+	if e, _ := m.queuePane().Selected(); e.Name != "Old" {
+		t.Errorf("untouched queue: selected %q after a longer wait arrived, want the new top, Old (was %q)", e.Name, first.Name)
+	}
+	if p := m.queuePane().Position(); !strings.HasPrefix(p, "1/") {
+		t.Errorf("untouched queue at %s, want 1/…", p)
+	}
+	m = press(m, "j", "k") // used: back on Old, now followed
+	m = applyAndRedraw(m, s, event.Event{Source: event.Comm100, Kind: event.ChatRequested, ChatID: "c9", ReceivedAt: sec(-400), Visitor: &event.Visitor{ID: "v9", Name: "Older"}})
+	if e, _ := m.queuePane().Selected(); e.Name != "Old" {
+		t.Errorf("used queue: selected %q after Older arrived ahead, want Old still", e.Name)
+	}
+}
