@@ -263,6 +263,59 @@ func TestInfoJSON(t *testing.T) {
 	if g, w := fmt.Sprintf("%+v", in), fmt.Sprintf("%+v", want); g != w {
 		t.Errorf("info:\n got %s\nwant %s", g, w)
 	}
+
+	// Cluster mode, as the environment sets it for serve: the embedded
+	// servers' routes and store, or an existing NATS without its password.
+	for _, tc := range []struct {
+		env  map[string]string
+		want clusterInfo
+		text string
+	}{
+		{map[string]string{"CHATDECK_CLUSTER_NAME": "floor", "CHATDECK_NODE": "a", "CHATDECK_CLUSTER_LISTEN": "10.0.0.1:6222",
+			"CHATDECK_CLUSTER_PEERS": "10.0.0.1:6222, 10.0.0.2:6222"},
+			clusterInfo{Configured: true, Name: "floor", Node: "a", Listen: "10.0.0.1:6222", Peers: []string{"10.0.0.1:6222", "10.0.0.2:6222"},
+				Dir: filepath.Join(dir, "state", "chatdeck", "cluster")},
+			"cluster      floor, node a, routes on 10.0.0.1:6222, peers 10.0.0.1:6222,10.0.0.2:6222, store " + filepath.Join(dir, "state", "chatdeck", "cluster")},
+		{map[string]string{"CHATDECK_NODE": "b", "CHATDECK_NATS_URL": "nats://ops:very-secret-pw@nats.example:4222"},
+			clusterInfo{Configured: true, Node: "b", NATSURL: "nats://nats.example:4222"},
+			"cluster      node b on NATS nats://nats.example:4222"},
+	} {
+		for k, v := range tc.env {
+			t.Setenv(k, v)
+		}
+		for _, asJSON := range []bool{true, false} {
+			root := newRoot()
+			var out strings.Builder
+			root.SetOut(&out)
+			args := []string{"info"}
+			if asJSON {
+				args = append(args, "--json")
+			}
+			root.SetArgs(args)
+			if err := root.Execute(); err != nil {
+				t.Fatal(err)
+			}
+			if strings.Contains(out.String(), "very-secret") {
+				t.Fatalf("info shows a secret: %s", out.String())
+			}
+			if !asJSON {
+				if !strings.Contains(out.String(), tc.text+"\n") {
+					t.Errorf("info text lacks %q:\n%s", tc.text, out.String())
+				}
+				continue
+			}
+			var in Info
+			if err := json.Unmarshal([]byte(out.String()), &in); err != nil {
+				t.Fatal(err)
+			}
+			if g, w := fmt.Sprintf("%+v", in.Cluster), fmt.Sprintf("%+v", tc.want); g != w {
+				t.Errorf("info cluster:\n got %s\nwant %s", g, w)
+			}
+		}
+		for k := range tc.env {
+			t.Setenv(k, "")
+		}
+	}
 }
 
 // TestWebhooksPublicURL: --public-url prints every vendor's URL under the

@@ -6,8 +6,10 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"net/url"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/spf13/cobra"
 )
@@ -20,12 +22,26 @@ type Info struct {
 	StateDir   string   `json:"state_dir"`
 	Journal    fileInfo `json:"journal"`
 	// LogFile is where the dashboard logs; ServeLog where serve does.
-	LogFile  string     `json:"log_file"`
-	ServeLog string     `json:"serve_log"`
-	Token    tokenInfo  `json:"token"`
-	Listen   string     `json:"listen"`
-	URL      string     `json:"url"`
-	Sources  sourceInfo `json:"sources"`
+	LogFile  string      `json:"log_file"`
+	ServeLog string      `json:"serve_log"`
+	Token    tokenInfo   `json:"token"`
+	Listen   string      `json:"listen"`
+	URL      string      `json:"url"`
+	Sources  sourceInfo  `json:"sources"`
+	Cluster  clusterInfo `json:"cluster"`
+}
+
+// clusterInfo is serve's cluster mode as the environment and the config
+// file set it (its flags are serve's own); a NATS URL without its
+// credentials.
+type clusterInfo struct {
+	Configured bool     `json:"configured"`
+	Name       string   `json:"name,omitempty"`
+	Node       string   `json:"node,omitempty"`
+	Listen     string   `json:"listen,omitempty"`
+	Peers      []string `json:"peers,omitempty"`
+	Dir        string   `json:"dir,omitempty"`
+	NATSURL    string   `json:"nats_url,omitempty"`
 }
 
 type fileInfo struct {
@@ -101,7 +117,31 @@ func gatherInfo(cfg Config, cfgPath string, environ func() []string) Info {
 		api.Problem = "no credentials: set COMM100_ACCESS_TOKEN, or COMM100_EMAIL, COMM100_API_KEY and COMM100_SITE_ID"
 	}
 	in.Sources.Comm100API = api
+	if cl := cfg.Cluster; cl.set() {
+		in.Cluster = clusterInfo{Configured: true, Name: cl.Name, Node: cl.Node, Listen: cl.Listen, Dir: cl.Dir, NATSURL: withoutCredentials(cl.NATSURL)}
+		if cl.NATSURL != "" {
+			in.Cluster.Dir = "" // an existing NATS keeps the stream; nothing is stored here
+		}
+		for _, p := range strings.Split(cl.Peers, ",") {
+			if p = strings.TrimSpace(p); p != "" {
+				in.Cluster.Peers = append(in.Cluster.Peers, p)
+			}
+		}
+	}
 	return in
+}
+
+// withoutCredentials is u with any user and password taken out.
+func withoutCredentials(u string) string {
+	if u == "" {
+		return ""
+	}
+	p, err := url.Parse(u)
+	if err != nil {
+		return "(unparsable URL)"
+	}
+	p.User = nil
+	return p.String()
 }
 
 func (in Info) writeText(w io.Writer) error {
@@ -125,9 +165,16 @@ func (in Info) writeText(w io.Writer) error {
 			api = in.Sources.Comm100API.Base + ": " + p
 		}
 	}
-	_, err := fmt.Fprintf(w, "%s\nconfig file  %s\nstate dir    %s\njournal      %s\nlog file     %s (dashboard), %s (serve)\ntoken        %s\nlisten       %s (%s)\nwebhooks     %v\ncomm100 API  %s\n",
+	cl := "not configured: serve is one node"
+	switch c := in.Cluster; {
+	case c.NATSURL != "":
+		cl = fmt.Sprintf("node %s on NATS %s", c.Node, c.NATSURL)
+	case c.Configured:
+		cl = fmt.Sprintf("%s, node %s, routes on %s, peers %s, store %s", c.Name, c.Node, c.Listen, strings.Join(c.Peers, ","), c.Dir)
+	}
+	_, err := fmt.Fprintf(w, "%s\nconfig file  %s\nstate dir    %s\njournal      %s\nlog file     %s (dashboard), %s (serve)\ntoken        %s\nlisten       %s (%s)\nwebhooks     %v\ncomm100 API  %s\ncluster      %s\n",
 		in.Version, exists(in.ConfigFile), in.StateDir, exists(in.Journal), in.LogFile, in.ServeLog, token, in.Listen, in.URL,
-		in.Sources.Webhooks, api)
+		in.Sources.Webhooks, api, cl)
 	return err
 }
 
