@@ -41,34 +41,12 @@ func (d *detailView) scroll(n int) {
 // Update handles esc and the movement keys; false for any other message.
 func (d *detailView) Update(msg tea.Msg) bool {
 	k := &d.Keys
-	switch msg := msg.(type) {
-	case tea.KeyPressMsg:
-		switch {
-		case key.Matches(msg, k.Back):
-			d.Close()
-		case key.Matches(msg, k.Up):
-			d.scroll(-1)
-		case key.Matches(msg, k.Down):
-			d.scroll(1)
-		case key.Matches(msg, k.PageUp):
-			d.scroll(-d.Height)
-		case key.Matches(msg, k.PageDown):
-			d.scroll(d.Height)
-		case key.Matches(msg, k.Top):
-			d.scroll(-1 << 30)
-		case key.Matches(msg, k.Bottom):
-			d.scroll(1 << 30)
-		default:
-			return false
-		}
+	if msg, ok := msg.(tea.KeyPressMsg); ok && key.Matches(msg, k.Back) {
+		d.Close()
 		return true
-	case tea.MouseWheelMsg:
-		switch msg.Button {
-		case tea.MouseWheelUp:
-			d.scroll(-3)
-		case tea.MouseWheelDown:
-			d.scroll(3)
-		}
+	}
+	if n, ok := k.movement(msg, d.Height); ok {
+		d.scroll(n)
 		return true
 	}
 	return false

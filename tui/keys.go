@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"charm.land/bubbles/v2/key"
+	tea "charm.land/bubbletea/v2"
 )
 
 // KeyMap holds every key binding. Each can be remapped or unbound from the
@@ -132,4 +133,39 @@ func (k KeyMap) globalHelp() []key.Binding {
 // something more particular than its name says ("enter details").
 func renamed(b key.Binding, desc string) key.Binding {
 	return key.NewBinding(key.WithKeys(b.Keys()...), key.WithHelp(b.Help().Key, desc))
+}
+
+// wheelStep is how far one turn of the mouse wheel moves a view.
+const wheelStep = 3
+
+// movement is how far a movement key or the mouse wheel moves a view of
+// page lines (Top and Bottom: as far as there is); ok is false for any
+// other message. Every scrolling view reads its moves here.
+func (k *KeyMap) movement(msg tea.Msg, page int) (d int, ok bool) {
+	switch msg := msg.(type) {
+	case tea.KeyPressMsg:
+		switch {
+		case key.Matches(msg, k.Up):
+			return -1, true
+		case key.Matches(msg, k.Down):
+			return 1, true
+		case key.Matches(msg, k.PageUp):
+			return -page, true
+		case key.Matches(msg, k.PageDown):
+			return page, true
+		case key.Matches(msg, k.Top):
+			return -1 << 30, true
+		case key.Matches(msg, k.Bottom):
+			return 1 << 30, true
+		}
+	case tea.MouseWheelMsg:
+		switch msg.Button {
+		case tea.MouseWheelUp:
+			return -wheelStep, true
+		case tea.MouseWheelDown:
+			return wheelStep, true
+		}
+		return 0, true // a sideways wheel: taken, nothing moves
+	}
+	return 0, false
 }

@@ -210,35 +210,21 @@ func (l *List[T]) Move(d int) {
 // Update handles the movement keys, the wheel and clicks on rows.
 func (l *List[T]) Update(msg tea.Msg) bool {
 	k := &l.Keys
+	if d, ok := k.movement(msg, l.bodyHeight()); ok {
+		if d != 0 {
+			l.Move(d)
+		}
+		return true
+	}
 	switch msg := msg.(type) {
 	case tea.KeyPressMsg:
 		switch {
-		case key.Matches(msg, k.Up):
-			l.Move(-1)
-		case key.Matches(msg, k.Down):
-			l.Move(1)
-		case key.Matches(msg, k.PageUp):
-			l.Move(-l.bodyHeight())
-		case key.Matches(msg, k.PageDown):
-			l.Move(l.bodyHeight())
-		case key.Matches(msg, k.Top):
-			l.Move(-1 << 30)
-		case key.Matches(msg, k.Bottom):
-			l.Move(1 << 30)
 		case key.Matches(msg, k.Sort):
 			l.nextSort()
 		case key.Matches(msg, k.Reverse):
 			l.reverseSort()
 		default:
 			return false
-		}
-		return true
-	case tea.MouseWheelMsg:
-		switch msg.Button {
-		case tea.MouseWheelUp:
-			l.Move(-3)
-		case tea.MouseWheelDown:
-			l.Move(3)
 		}
 		return true
 	case tea.MouseClickMsg:

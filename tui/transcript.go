@@ -131,21 +131,15 @@ func (p *transcriptPane) scroll(d int) {
 
 func (p *transcriptPane) Update(msg tea.Msg) (bool, intent) {
 	k := &p.Keys
+	if d, ok := k.movement(msg, p.bodyHeight()); ok {
+		if d != 0 {
+			p.scroll(d)
+		}
+		return true, nil
+	}
 	switch msg := msg.(type) {
 	case tea.KeyPressMsg:
 		switch {
-		case key.Matches(msg, k.Up):
-			p.scroll(-1)
-		case key.Matches(msg, k.Down):
-			p.scroll(1)
-		case key.Matches(msg, k.PageUp):
-			p.scroll(-p.bodyHeight())
-		case key.Matches(msg, k.PageDown):
-			p.scroll(p.bodyHeight())
-		case key.Matches(msg, k.Top):
-			p.scroll(-1 << 30)
-		case key.Matches(msg, k.Bottom):
-			p.scroll(1 << 30)
 		case key.Matches(msg, k.Filter):
 			return true, askText{placeholder: "filter transcript", search: true}
 		case key.Matches(msg, k.Search):
@@ -158,14 +152,6 @@ func (p *transcriptPane) Update(msg tea.Msg) (bool, intent) {
 			return true, focusPane{id: "chats"}
 		default:
 			return false, nil
-		}
-		return true, nil
-	case tea.MouseWheelMsg:
-		switch msg.Button {
-		case tea.MouseWheelUp:
-			p.scroll(-3)
-		case tea.MouseWheelDown:
-			p.scroll(3)
 		}
 		return true, nil
 	}

@@ -38,6 +38,17 @@ func (c ClusterConfig) set() bool {
 	return c.Name != "" || c.Node != "" || c.Listen != "" || c.Peers != "" || c.NATSURL != ""
 }
 
+// peers are the --cluster-peers addresses, blanks dropped.
+func (c ClusterConfig) peers() []string {
+	var out []string
+	for _, p := range strings.Split(c.Peers, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
 func clusterSettings(c ClusterConfig, log *slog.Logger) (cfg cluster.Config, on bool, err error) {
 	if !c.set() {
 		return cluster.Config{}, false, nil
@@ -71,11 +82,7 @@ func clusterSettings(c ClusterConfig, log *slog.Logger) (cfg cluster.Config, on 
 	if _, _, err := net.SplitHostPort(c.Listen); err != nil {
 		return bad("--cluster-listen %q: want HOST:PORT", c.Listen)
 	}
-	for _, p := range strings.Split(c.Peers, ",") {
-		p = strings.TrimSpace(p)
-		if p == "" {
-			continue
-		}
+	for _, p := range c.peers() {
 		if _, _, err := net.SplitHostPort(p); err != nil {
 			return bad("--cluster-peers: %q: want HOST:PORT", p)
 		}

@@ -118,14 +118,10 @@ func gatherInfo(cfg Config, cfgPath string, environ func() []string) Info {
 	}
 	in.Sources.Comm100API = api
 	if cl := cfg.Cluster; cl.set() {
-		in.Cluster = clusterInfo{Configured: true, Name: cl.Name, Node: cl.Node, Listen: cl.Listen, Dir: cl.Dir, NATSURL: withoutCredentials(cl.NATSURL)}
+		in.Cluster = clusterInfo{Configured: true, Name: cl.Name, Node: cl.Node, Listen: cl.Listen, Peers: cl.peers(),
+			Dir: cl.Dir, NATSURL: withoutCredentials(cl.NATSURL)}
 		if cl.NATSURL != "" {
 			in.Cluster.Dir = "" // an existing NATS keeps the stream; nothing is stored here
-		}
-		for _, p := range strings.Split(cl.Peers, ",") {
-			if p = strings.TrimSpace(p); p != "" {
-				in.Cluster.Peers = append(in.Cluster.Peers, p)
-			}
 		}
 	}
 	return in
