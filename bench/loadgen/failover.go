@@ -10,7 +10,6 @@ import (
 	"sort"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"syscall"
 	"time"
 )
@@ -40,7 +39,6 @@ func failover(ctx context.Context, o failoverOptions, out io.Writer) error {
 	}
 	var mu sync.Mutex
 	var answers []answer
-	var n atomic.Int64
 	runCtx, cancel := context.WithTimeout(ctx, o.duration)
 	defer cancel()
 	var wg sync.WaitGroup
@@ -67,9 +65,7 @@ func failover(ctx context.Context, o failoverOptions, out io.Writer) error {
 				mu.Lock()
 				answers = append(answers, answer{sent, time.Now(), ok})
 				mu.Unlock()
-				if ok {
-					n.Add(1)
-				} else {
+				if !ok {
 					node = (node + 1) % len(o.urls)
 					time.Sleep(5 * time.Millisecond)
 				}
@@ -95,17 +91,16 @@ func failover(ctx context.Context, o failoverOptions, out io.Writer) error {
 	var before, failed int
 	var lat []time.Duration
 	for _, a := range answers {
+		if a.ok {
+			lat = append(lat, a.done.Sub(a.sent))
+		}
 		switch {
 		case !a.ok:
 			failed++
 		case a.sent.Before(killed):
 			before++
-			lat = append(lat, a.done.Sub(a.sent))
 		case first.IsZero() || a.done.Before(first):
 			first = a.done
-		}
-		if a.ok && !a.sent.Before(killed) {
-			lat = append(lat, a.done.Sub(a.sent))
 		}
 	}
 	if first.IsZero() {
@@ -113,7 +108,7 @@ func failover(ctx context.Context, o failoverOptions, out io.Writer) error {
 	}
 	sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
 	fmt.Fprintf(out, "FAILOVER stall_ms=%d acked=%d acked_before_kill=%d failed=%d max_ack_ms=%d p50_ack_ms=%.1f\n",
-		first.Sub(killed).Milliseconds(), n.Load(), before, failed, lat[len(lat)-1].Milliseconds(),
+		first.Sub(killed).Milliseconds(), len(lat), before, failed, lat[len(lat)-1].Milliseconds(),
 		float64(lat[len(lat)/2].Microseconds())/1000)
 	return nil
 }

@@ -30,9 +30,6 @@ type clusterNode struct {
 	leader  *leader.Leader
 }
 
-// clusterSettings turns the cluster settings into the node's
-// configuration; on is false when none is set (single-node mode). A
-// setting missing or malformed is a usage error naming its flag.
 // set reports whether any setting asks for cluster mode.
 func (c ClusterConfig) set() bool {
 	return c.Name != "" || c.Node != "" || c.Listen != "" || c.Peers != "" || c.NATSURL != ""
@@ -49,6 +46,9 @@ func (c ClusterConfig) peers() []string {
 	return out
 }
 
+// clusterSettings turns the cluster settings into the node's
+// configuration; on is false when none is set (single-node mode). A
+// setting missing or malformed is a usage error naming its flag.
 func clusterSettings(c ClusterConfig, log *slog.Logger) (cfg cluster.Config, on bool, err error) {
 	if !c.set() {
 		return cluster.Config{}, false, nil

@@ -197,7 +197,6 @@ func (j *Journal) committed(recs []journal.Record) {
 // arrived meanwhile, so the copy pays one fsync per batch.
 func (j *Journal) follow(ctx context.Context, until int64) error {
 	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
 	j.mu.Lock()
 	after := j.applied
 	j.mu.Unlock()

@@ -337,9 +337,7 @@ func TestNoQuorumIsUnavailable(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err = Open(sctx, Config{Stream: stream, Logger: quiet}, journal.Options{Path: other, Logger: quiet})
-	if err == nil || !contains(err.Error(), "another stream") {
+	if err == nil || !strings.Contains(err.Error(), "another stream") {
 		t.Errorf("opening a copy ahead of the stream: %v, want refused", err)
 	}
 }
-
-func contains(s, sub string) bool { return strings.Contains(s, sub) }

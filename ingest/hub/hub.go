@@ -320,8 +320,10 @@ func (h *Hub) applyCommitted(recs []journal.Record) {
 // gapsHeld returns the Seqs of evs before which the journal holds a
 // record the board was not given: the Seqs may skip numbers (see Journal),
 // but not records. It runs in the journal's notifier, the only writer of
-// h.next after Open, and reads the journal only at a gap, which the SQLite
-// journal never has unless another process wrote to its file.
+// h.next after Open, and reads the journal only at a gap: the SQLite
+// journal has none unless another process wrote to its file; a cluster
+// copy has one at each repeated status or snapshot it dropped (one read
+// of an index, on the notifier, not on a webhook's path).
 func (h *Hub) gapsHeld(evs []*event.Event) map[int64]bool {
 	h.mu.RLock()
 	next := h.next

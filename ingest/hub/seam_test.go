@@ -26,8 +26,6 @@ func (s *startedJournal) Start(context.Context) error {
 	return nil
 }
 
-func contains(s, sub string) bool { return strings.Contains(s, sub) }
-
 // TestOpenJournalAndStarter opens the hub through Config.OpenJournal: the
 // options it gets carry the hub's OnCommit, Start is called once, before
 // Open returns, and the hub works as with
@@ -90,7 +88,7 @@ func TestStarterFailureFailsOpen(t *testing.T) {
 			j, err = journal.Open(ctx, opts)
 			return failingStart{j}, err
 		}})
-	if err == nil || !contains(err.Error(), "no feed") {
+	if err == nil || !strings.Contains(err.Error(), "no feed") {
 		t.Fatalf("Open with a failing Start: %v, want the error", err)
 	}
 	if err := j.Ping(context.Background()); !errors.Is(err, journal.ErrClosed) {
@@ -130,7 +128,7 @@ func TestGapWithNothingHeldIsNoMiss(t *testing.T) {
 	}
 	foreignAppend(t, path, "real") // seq 4, held
 	ingestRequest(t, h, "c")       // seq 5
-	if problems, _ := h.Health(context.Background()); !contains(problems["board"], "4 to 4") {
+	if problems, _ := h.Health(context.Background()); !strings.Contains(problems["board"], "4 to 4") {
 		t.Errorf("a gap holding a record: board problem %q, want cursors 4 to 4 named", problems["board"])
 	}
 }

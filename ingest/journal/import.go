@@ -70,16 +70,16 @@ func (j *Journal) Import(ctx context.Context, recs []Record, modes []Dedupe) ([]
 		return nil, ErrClosed
 	}
 	out := make([]Imported, len(batch))
-	var errs []error
+	var err error
 	for i, req := range batch {
 		res := <-req.resp
-		if res.err != nil {
-			errs = append(errs, res.err)
+		if res.err != nil && err == nil {
+			err = res.err // one transaction: every request carries the same error
 		}
 		out[i] = Imported{Seq: res.seq, Duplicate: res.duplicate}
 	}
-	if len(errs) > 0 {
-		return nil, errs[0] // one transaction: every request carries the same error
+	if err != nil {
+		return nil, err
 	}
 	return out, nil
 }

@@ -249,8 +249,11 @@ func (j *Journal) commit(ctx context.Context, batch []*request) (stored []Record
 		}
 	}()
 	insert := tx.StmtContext(ctx, j.w.stmtInsert)
-	insertAt := tx.StmtContext(ctx, j.w.stmtInsertAt)
+	// A batch is all imports or all appends (they come on their own
+	// channels): only an import's needs the statement with its own Seq.
+	var insertAt *sql.Stmt
 	if batch[0].at {
+		insertAt = tx.StmtContext(ctx, j.w.stmtInsertAt)
 		var head int64
 		if err := tx.QueryRowContext(ctx, "SELECT coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'events'), 0)").Scan(&head); err != nil {
 			return nil, nil, fmt.Errorf("head: %w", err)
