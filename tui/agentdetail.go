@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"charm.land/lipgloss/v2"
-	"github.com/charmbracelet/x/ansi"
 
 	"github.com/chatdeck/chatdeck/ingest/board"
 	"github.com/chatdeck/chatdeck/ingest/event"
@@ -183,14 +182,9 @@ func (d *agentDetail) lines(w int) []string {
 		return nil
 	}
 	t, a := d.theme, &d.agent
-	var out []string
-	add := func(s string) { out = append(out, fit(s, w)) }
-	wrap := func(s string) {
-		for _, l := range strings.Split(ansi.Wrap(s, max(w, 1), " "), "\n") {
-			add(l)
-		}
-	}
-	status := t.statusStyle(a.Status).Render(strings.ToLower(nameOr(a.StatusName, string(a.Status))))
+	dl := &detailLines{w: w}
+	add, wrap := dl.add, dl.wrap
+	status := t.statusStyle(a.Status).Render(statusLabel(a))
 	switch {
 	case a.Status == event.AgentUnknown && !a.LastSeenAt.IsZero():
 		status += t.Dim.Render(", seen in a chat " + ago(a.LastSeenAt, d.now))
@@ -222,7 +216,7 @@ func (d *agentDetail) lines(w int) []string {
 	add("")
 	if len(d.recent) == 0 {
 		add(t.Dim.Render("No chats taken lately"))
-		return out
+		return dl.out
 	}
 	add(t.Bold.Render("Recent chats"))
 	add(t.Dim.Render(recentRow("WHEN", "CHAT", "VISITOR", "STATE", "1ST RESP", "LASTED", "CSAT")))
@@ -235,7 +229,7 @@ func (d *agentDetail) lines(w int) []string {
 		add(recentRow(r.At.In(loc).Format("15:04"), r.ChatID, r.Visitor, state, durOrDash(r.FirstResponse),
 			durOrDash(r.Duration), sentiment(r.Rating)))
 	}
-	return out
+	return dl.out
 }
 
 // recentRow is a row of the recent chats' table.

@@ -6,6 +6,7 @@ import (
 
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/ansi"
 )
 
 // detailView shows a pane's selected row in full, over the pane: opened
@@ -67,4 +68,20 @@ func (d *detailView) View() string {
 	ls := d.content()
 	d.top = min(d.top, max(len(ls)-d.Height, 0))
 	return strings.Join(padLines(ls[d.top:], d.Width, d.Height), "\n")
+}
+
+// detailLines gathers a detail's lines, each fitted to its width w.
+type detailLines struct {
+	w   int
+	out []string
+}
+
+// add is one line, cut to the width.
+func (d *detailLines) add(s string) { d.out = append(d.out, fit(s, d.w)) }
+
+// wrap is s wrapped to the width, a line a row.
+func (d *detailLines) wrap(s string) {
+	for _, l := range strings.Split(ansi.Wrap(s, max(d.w, 1), " "), "\n") {
+		d.add(l)
+	}
 }

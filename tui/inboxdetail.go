@@ -41,13 +41,8 @@ func (p *inboxPane) detailLines(w int) []string {
 		return nil
 	}
 	t := &p.Theme
-	var out []string
-	add := func(s string) { out = append(out, fit(s, w)) }
-	wrap := func(s string) {
-		for _, l := range strings.Split(ansi.Wrap(s, max(w, 1), " "), "\n") {
-			add(l)
-		}
-	}
+	dl := &detailLines{w: w}
+	add, wrap := dl.add, dl.wrap
 	// A field's value wraps under itself, right of its name.
 	field := func(name, value string) {
 		if value == "" {
@@ -103,7 +98,7 @@ func (p *inboxPane) detailLines(w int) []string {
 	for _, para := range strings.Split(text, "\n") {
 		wrap(para)
 	}
-	return out
+	return dl.out
 }
 
 // ratingWord is a rating's sentiment in words, "" when neutral or unknown.

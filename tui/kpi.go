@@ -225,7 +225,9 @@ func (k *kpiBand) tileLines(w, rows int) []string {
 		col := []string{k.Theme.Dim.Render(tl.label), tl.value, k.Theme.Dim.Render(tl.sub), ""}
 		if tl.trend != nil {
 			col[2] = k.Theme.Info.Render(sparkline(*tl.trend, inner, tl.top, tl.pick))
-			col[3] = k.Theme.Dim.Render(tl.caption(tl.trend.bucket(inner, tl.pick)))
+			// The caption's peak or low is the series' own: bucketing by
+			// pick keeps it.
+			col[3] = k.Theme.Dim.Render(tl.caption(*tl.trend))
 		}
 		for r := range out {
 			s := ""

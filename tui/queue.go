@@ -7,7 +7,6 @@ import (
 
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
-	"charm.land/lipgloss/v2"
 
 	"github.com/chatdeck/chatdeck/ingest/board"
 	"github.com/chatdeck/chatdeck/ingest/event"
@@ -32,7 +31,8 @@ func newQueuePane(c *Context) Pane {
 		{Title: "WAIT", Width: 8, Cell: func(e *board.QueueEntry) Cell {
 			w := p.queueWait(e)
 			lv := waitLevel(p.Alerts, w)
-			return Cell{Text: dur(w) + lv.mark(), Style: p.levelStyle(lv)}
+			st := lv.style(&p.Theme, p.Theme.OK) // its colour; its mark is in the text
+			return Cell{Text: dur(w) + lv.mark(), Style: &st}
 		}, Desc: true, Cmp: func(a, b *board.QueueEntry) int {
 			return b.WaitingSince.Compare(a.WaitingSince) // the longer wait, the earlier start
 		}},
@@ -51,17 +51,6 @@ func newQueuePane(c *Context) Pane {
 			Cmp: func(a, b *board.QueueEntry) int { return cmpText(a.FirstMessage, b.FirstMessage) }},
 	}
 	return p
-}
-
-// levelStyle is the wait's style: its colour (its mark is in the text).
-func (p *queuePane) levelStyle(lv level) *lipgloss.Style {
-	switch lv {
-	case levelAlert:
-		return &p.Theme.Alert
-	case levelWarn:
-		return &p.Theme.Warn
-	}
-	return &p.Theme.OK
 }
 
 // queueWait is how long the visitor has waited, by the frame's clock (a

@@ -225,8 +225,7 @@ func (p *transcriptPane) View() string {
 
 // searchKey is the filter key, which searches here.
 func (p *transcriptPane) searchKey() key.Binding {
-	f := p.Keys.Filter
-	return key.NewBinding(key.WithKeys(f.Keys()...), key.WithHelp(f.Help().Key, "search"))
+	return renamed(p.Keys.Filter, "search")
 }
 
 func (p *transcriptPane) ShortHelp() []key.Binding {

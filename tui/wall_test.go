@@ -160,6 +160,11 @@ func TestWallClicks(t *testing.T) {
 	if i := m.cellPane(3); i != m.paneByID("transcript") {
 		t.Errorf("cell 3 shows pane %d with the transcript focused", i)
 	}
+	r = m.lay.cells[3]
+	next, _ = m.Update(tea.MouseClickMsg{X: r.x + 3, Y: r.y})
+	if m = next.(Model); m.focused().ID() != "transcript" {
+		t.Errorf("click on cell 3's title with the transcript there focused %s", m.focused().ID())
+	}
 }
 
 // TestWallSelectionSurvivesResorts: every list on the wall keeps its
