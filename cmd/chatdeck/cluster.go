@@ -137,10 +137,12 @@ func (c *clusterNode) health(ctx context.Context) *listener.ClusterHealth {
 	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 	defer cancel()
 	h := &listener.ClusterHealth{Node: c.node.Name(), Peers: []string{}}
-	if peers, err := c.stream.Peers(ctx); err == nil {
-		h.Peers = peers
+	// One look at the stream for both: the copy's journal and the node
+	// share it.
+	if st, err := c.stream.State(ctx); err == nil {
+		h.Peers = st.Peers
+		h.StreamOK = c.journal != nil && st.Leader != ""
 	}
-	h.StreamOK = c.journal != nil && c.journal.StreamOK(ctx) == nil
 	h.Poller = c.leader != nil && c.leader.Leading()
 	return h
 }

@@ -365,18 +365,36 @@ func (j *Journal) LastSeq(ctx context.Context) (int64, error) {
 	return int64(s.CachedInfo().State.LastSeq), nil
 }
 
-// Status is the stream's last sequence and its leader, "" when the
-// stream cannot commit now: it has no leader, or its leader sees fewer
-// replicas than a quorum (itself included) online and heard from within
-// replicaSilence. (A leader cut off from the others goes on calling itself
-// leader for a while.)
-func (j *Journal) Status(ctx context.Context) (lastSeq int64, leader string, err error) {
+// StreamState is what one look at the stream tells.
+type StreamState struct {
+	// LastSeq is the stream's last sequence.
+	LastSeq int64
+	// Leader is the stream's leader, "" when the stream cannot commit now:
+	// it has no leader, or its leader sees fewer replicas than a quorum
+	// (itself included) online and heard from within replicaSilence. (A
+	// leader cut off from the others goes on calling itself leader for a
+	// while.)
+	Leader string
+	// Peers are the names of the servers holding the stream's replicas,
+	// its leader (as it calls itself) first.
+	Peers []string
+}
+
+// State looks at the stream once: its last sequence, leader and peers.
+func (j *Journal) State(ctx context.Context) (StreamState, error) {
 	s, err := j.js.Stream(ctx, j.cfg.Stream)
 	if err != nil {
-		return 0, "", fmt.Errorf("cluster: stream %s info: %w", j.cfg.Stream, err)
+		return StreamState{}, fmt.Errorf("cluster: stream %s info: %w", j.cfg.Stream, err)
 	}
 	info := s.CachedInfo()
-	if ci := info.Cluster; ci != nil && ci.Leader != "" {
+	st := StreamState{LastSeq: int64(info.State.LastSeq), Peers: []string{}}
+	ci := info.Cluster
+	if ci == nil {
+		st.Leader = "(single server)"
+		return st, nil
+	}
+	if ci.Leader != "" {
+		st.Peers = append(st.Peers, ci.Leader)
 		live := 1
 		for _, r := range ci.Replicas {
 			if !r.Offline && r.Active < replicaSilence {
@@ -384,38 +402,24 @@ func (j *Journal) Status(ctx context.Context) (lastSeq int64, leader string, err
 			}
 		}
 		if live >= (len(ci.Replicas)+1)/2+1 {
-			leader = ci.Leader
+			st.Leader = ci.Leader
 		}
-	} else if info.Cluster == nil {
-		leader = "(single server)"
 	}
-	return int64(info.State.LastSeq), leader, nil
+	for _, r := range ci.Replicas {
+		st.Peers = append(st.Peers, r.Name)
+	}
+	return st, nil
+}
+
+// Status is State's last sequence and leader.
+func (j *Journal) Status(ctx context.Context) (lastSeq int64, leader string, err error) {
+	st, err := j.State(ctx)
+	return st.LastSeq, st.Leader, err
 }
 
 // replicaSilence is how long a replica may go unheard before Status stops
 // counting it: Raft heartbeats come every second.
 const replicaSilence = 5 * time.Second
-
-// Peers are the names of the servers holding the stream's replicas, its
-// leader first.
-func (j *Journal) Peers(ctx context.Context) ([]string, error) {
-	s, err := j.js.Stream(ctx, j.cfg.Stream)
-	if err != nil {
-		return nil, fmt.Errorf("cluster: stream %s info: %w", j.cfg.Stream, err)
-	}
-	ci := s.CachedInfo().Cluster
-	if ci == nil {
-		return []string{}, nil
-	}
-	out := []string{}
-	if ci.Leader != "" {
-		out = append(out, ci.Leader)
-	}
-	for _, r := range ci.Replicas {
-		out = append(out, r.Name)
-	}
-	return out, nil
-}
 
 // PublishTimeout is how long a Publish waits for the quorum.
 func (j *Journal) PublishTimeout() time.Duration { return j.cfg.PublishTimeout }

@@ -369,7 +369,7 @@ func (j *Journal) Append(ctx context.Context, r journal.Record, d journal.Dedupe
 		e.Latest = true
 	case d == journal.DedupeNone:
 	default:
-		key := journal.ContentKey(r.Source, r.Hint, r.Payload)
+		key := r.ContentKey()
 		msgID = hex.EncodeToString(key[:])
 	}
 	seq, dup, err := j.stream.Publish(ctx, e, msgID)

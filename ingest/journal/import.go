@@ -5,8 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"time"
-
-	"github.com/chatdeck/chatdeck/ingest/decode"
 )
 
 // Imported is what Import did with one record.
@@ -60,7 +58,7 @@ func (j *Journal) Import(ctx context.Context, recs []Record, modes []Dedupe) ([]
 			d = DedupeNone
 		}
 		batch[i] = &request{rec: r, dedupe: d, at: true,
-			key: contentKey(r.Source, r.Hint, r.Payload, r.ValidJSON || decode.Valid(r.Payload)), resp: make(chan result, 1)}
+			key: r.ContentKey(), resp: make(chan result, 1)}
 	}
 	select {
 	case j.imports <- batch:

@@ -94,6 +94,12 @@ func ContentKey(source, hint string, payload []byte) [32]byte {
 	return contentKey(source, hint, payload, decode.Valid(payload))
 }
 
+// ContentKey is the record's ContentKey, without checking its payload again
+// when the record says it is valid JSON.
+func (r Record) ContentKey() [32]byte {
+	return contentKey(r.Source, r.Hint, r.Payload, r.ValidJSON || decode.Valid(r.Payload))
+}
+
 // contentKey is ContentKey for a payload whose validity is known.
 func contentKey(source, hint string, payload []byte, valid bool) [32]byte {
 	h := sha256.New()
@@ -539,7 +545,7 @@ func (j *Journal) Append(ctx context.Context, r Record, d Dedupe) (seq int64, du
 	req := &request{
 		rec:    r,
 		dedupe: d,
-		key:    contentKey(r.Source, r.Hint, r.Payload, r.ValidJSON || decode.Valid(r.Payload)),
+		key:    r.ContentKey(),
 		resp:   make(chan result, 1), // the writer never blocks on an abandoned request
 	}
 	select {
